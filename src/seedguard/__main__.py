@@ -1,0 +1,3 @@
+from seedguard.cli.main import main
+
+main()
