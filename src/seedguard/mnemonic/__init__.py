@@ -1,0 +1,1 @@
+"""Mnemonic encodings of wallet secrets: BIP-39 phrases, user entropy, SeedQR."""
