@@ -1,0 +1,1 @@
+"""Hierarchical deterministic wallets: BIP-32 keys, SLIP-132 encodings, addresses."""
