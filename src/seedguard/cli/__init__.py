@@ -1,0 +1,1 @@
+"""The `seedguard` command: a thin shell that parses, calls one capability, and renders."""

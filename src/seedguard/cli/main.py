@@ -1,0 +1,73 @@
+"""Entry point: the command tree, and the one place errors become exit codes.
+
+Exit codes: 0 ok, 1 the input or the password was wrong, 2 usage error, 3 a store or server
+could not be reached. Every error is one line on stderr (and a JSON object on stdout with
+--json); never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from seedguard import __version__
+from seedguard.cli import seed
+from seedguard.cli.demo import demo
+from seedguard.cli.render import emit_json, err
+from seedguard.errors import SeedguardError, UsageError
+
+app = typer.Typer(
+    name="seedguard",
+    help="Back up and recover self-custody wallet keys.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(seed.app, name="seed")
+app.command("demo")(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"seedguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Back up and recover self-custody wallet keys."""
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[red]error:[/] {message}", soft_wrap=True)
+    if "--json" in sys.argv[1:]:
+        emit_json({"error": message, "exit_code": code})
+    sys.exit(code)
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except SeedguardError as exc:
+        _fail(exc.message, exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # Typer's usage errors: bad options, missing values
+        message = exc.format_message()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as click does
+            print(message)
+            sys.exit(UsageError.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(message.strip().replace("\n", " ") + hint, UsageError.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        err.print("Interrupted; nothing was saved.")
+        sys.exit(130)

@@ -1,0 +1,129 @@
+"""Rich rendering for people; JSON shapes for scripts. No protocol logic here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from seedguard.hd.accounts import BitcoinAccount
+from seedguard.mnemonic.bip39 import CheckResult
+from seedguard.wallet import WalletProof
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+STANDARD_TITLES = {
+    "bip44": "BIP-44 legacy (P2PKH)",
+    "bip49": "BIP-49 nested SegWit (P2SH-P2WPKH)",
+    "bip84": "BIP-84 native SegWit (P2WPKH)",
+    "bip86": "BIP-86 Taproot (P2TR)",
+}
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def words_table(words: Sequence[str], columns: int = 3) -> Table:
+    """Numbered words in columns, read top to bottom (as written on a backup card)."""
+    table = Table(show_header=False, box=None, padding=(0, 3, 0, 0))
+    rows = -(-len(words) // columns)
+    for _ in range(columns):
+        table.add_column(justify="left")
+    for r in range(rows):
+        cells = []
+        for c in range(columns):
+            i = c * rows + r
+            cells.append(
+                f"[dim]{i + 1:>2}.[/dim] [bold]{words[i]}[/bold]" if i < len(words) else ""
+            )
+        table.add_row(*cells)
+    return table
+
+
+def proof_json(proof: WalletProof) -> dict[str, Any]:
+    accounts: dict[str, Any] = {
+        name: {
+            "path": acct.path,
+            "xpub": acct.xpub,
+            "receive": list(acct.receive),
+            "change": list(acct.change),
+        }
+        for name, acct in proof.accounts.items()
+    }
+    accounts["ethereum"] = {"path": proof.ethereum.path, "receive": list(proof.ethereum.receive)}
+    return {"fingerprint": proof.fingerprint, "accounts": accounts}
+
+
+def _account_table(acct: BitcoinAccount) -> Table:
+    table = Table()
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("receive", overflow="fold")
+    if acct.change:
+        table.add_column("change", overflow="fold")
+    for i, address in enumerate(acct.receive):
+        row = [str(i), address]
+        if acct.change:
+            row.append(acct.change[i])
+        table.add_row(*row)
+    return table
+
+
+def show_proof(proof: WalletProof, console: Console = out, header: bool = True) -> None:
+    if header:
+        console.print(f"Wallet fingerprint: [bold cyan]{proof.fingerprint}[/]  ({proof.network})")
+    for name, acct in proof.accounts.items():
+        console.print(f"\n[bold]{STANDARD_TITLES[name]}[/]  {acct.path}")
+        console.print(acct.xpub, soft_wrap=True, style="dim")
+        console.print(_account_table(acct))
+    console.print(f"\n[bold]Ethereum[/]  {proof.ethereum.path}/i")
+    eth = Table()
+    eth.add_column("#", justify="right", style="dim")
+    eth.add_column("address", overflow="fold")
+    for i, address in enumerate(proof.ethereum.receive):
+        eth.add_row(str(i), address)
+    console.print(eth)
+
+
+def check_json(result: CheckResult) -> dict[str, Any]:
+    return {
+        "valid": result.valid,
+        "language": result.language,
+        "words": result.words,
+        "problems": [p.as_dict() for p in result.problems],
+    }
+
+
+def show_check(result: CheckResult) -> None:
+    if result.valid:
+        out.print(f"[green]✓[/] Valid {result.words}-word {result.language} phrase.")
+        return
+    out.print(
+        f"[red]✗[/] Not a valid phrase ({result.words} words, "
+        f"{result.language or 'no known'} wordlist):"
+    )
+    for problem in result.problems:
+        out.print(f"  • {problem.describe()}")
+
+
+def qr_text(matrix: Sequence[Sequence[int]], border: int = 4) -> Text:
+    """A QR matrix as half-block characters, two module rows per line, dark on white."""
+    width = len(matrix[0]) + 2 * border
+    rows = [[0] * width] * border
+    rows += [[0] * border + [int(bool(v)) for v in row] + [0] * border for row in matrix]
+    rows += [[0] * width] * border
+    if len(rows) % 2:
+        rows.append([0] * width)
+    glyph = {(0, 0): " ", (1, 0): "▀", (0, 1): "▄", (1, 1): "█"}
+    text = Text(style="black on white")
+    for top, bottom in zip(rows[::2], rows[1::2], strict=True):
+        text.append("".join(glyph[(t, b)] for t, b in zip(top, bottom, strict=True)))
+        text.append("\n", style="default")
+    return text

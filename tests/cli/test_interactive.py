@@ -1,0 +1,122 @@
+"""The interactive paths, driven through a real pseudo-terminal with pexpect."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import pexpect
+import pytest
+
+from seedguard.mnemonic import bip39
+
+ABOUT = "abandon " * 11 + "about"
+
+
+def _spawn(*args: str) -> pexpect.spawn:
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
+    return pexpect.spawn(
+        sys.executable, ["-m", "seedguard", *args], env=env, encoding="utf-8", timeout=30
+    )
+
+
+def test_new_shows_words_then_quizzes_three_positions() -> None:
+    child = _spawn("seed", "new")
+    child.expect("Press Enter when you have written them down")
+    shown = dict((int(n), w) for n, w in re.findall(r"(\d+)\. (\S+)", child.before))
+    assert sorted(shown) == list(range(1, 13))
+    child.sendline("")
+    asked = []
+    for _ in range(3):
+        child.expect(r"Word (\d+): ")
+        position = int(child.match.group(1))
+        asked.append(position)
+        child.sendline(shown[position])
+    child.expect("Your written copy matches")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert asked == sorted(asked)
+    assert len(set(asked)) == 3
+    assert bip39.check(" ".join(shown[i] for i in range(1, 13))).valid
+
+
+def test_new_quiz_fails_after_three_wrong_answers() -> None:
+    child = _spawn("seed", "new")
+    child.expect("Press Enter")
+    child.sendline("")
+    for _ in range(3):
+        child.expect(r"Word \d+: ")
+        child.sendline("zzzz")
+    child.expect("does not match")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+
+
+def test_guided_restore_completes_prefixes_and_reports_typos() -> None:
+    child = _spawn("seed", "restore", "--count", "1")
+    child.expect("How many words")
+    child.sendline("12")
+    for position, word in enumerate(ABOUT.split()[:-1], start=1):
+        child.expect(f"Word {position}: ")
+        child.sendline(word[:4] if position % 2 else word)
+    child.expect("Word 12: ")
+    child.sendline("abuot")
+    child.expect("Did you mean: about")
+    child.expect("Word 12: ")
+    child.sendline("ab")
+    child.expect("starts")
+    child.expect("Word 12: ")
+    child.sendline("about")
+    child.expect("Valid 12-word english phrase")
+    child.expect("73c5da0a")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_guided_restore_bad_checksum_lets_the_user_fix_a_word() -> None:
+    child = _spawn("seed", "restore", "--count", "1")
+    child.expect("How many words")
+    child.sendline("12")
+    words = [
+        "legal",
+        "winner",
+        "thank",
+        "year",
+        "wave",
+        "sausage",
+        "worth",
+        "useful",
+        "legal",
+        "winner",
+        "thank",
+        "yellow",
+    ]
+    words[3] = "yard"
+    for position, word in enumerate(words, start=1):
+        child.expect(f"Word {position}: ")
+        child.sendline(word)
+    child.expect("checksum does not match")
+    child.expect("word 4 → 'year'")
+    child.expect("Re-enter which word number")
+    child.sendline("4")
+    child.expect("Word 4: ")
+    child.sendline("year")
+    child.expect("Valid 12-word english phrase")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("command", ["check", "addresses"])
+def test_hidden_prompt_for_the_phrase(command: str) -> None:
+    child = _spawn("seed", command)
+    child.expect("Recovery phrase \\(hidden\\): ")
+    child.sendline(ABOUT)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "abandon" not in child.before.split("hidden")[-1].split("\n")[0]
