@@ -107,13 +107,7 @@ def guided_entry(language: str | None) -> str:
         if fixes:
             err.print(
                 "Close words that would make it valid: "
-                + "; ".join(
-                    bip39.Problem("checksum", suggestions=(f,))
-                    .describe()
-                    .split(": ", 1)[1]
-                    .rstrip(".")
-                    for f in fixes
-                )
+                + "; ".join(bip39.describe_fix(f) for f in fixes)
             )
         answer = _ask("Re-enter which word number (or 'q' to quit)? ")
         if answer.lower() in ("q", "quit"):

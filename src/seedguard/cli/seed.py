@@ -93,33 +93,8 @@ def new(
     if words is not None and words not in bip39.WORD_COUNTS:
         raise UsageError(f"--words takes 12, 15, 18, 21 or 24, not {words}.")
     inp = SecretInput()
-    raw: bytes | None = None
-    if entropy_hex:
-        raw = entropy.from_hex(inp.read("entropy", "Entropy in hex (hidden): "), words)
-        words = len(raw) * 3 // 4
-    elif dice:
-        words = words or 12
-        need = entropy.dice_rolls_needed(words)
-        raw = entropy.from_dice(
-            inp.read(
-                "dice rolls",
-                f"Roll a die at least {need} times; type the rolls (1-6): ",
-                hidden=False,
-            ),
-            words,
-        )
-    elif coins:
-        words = words or 12
-        bits = entropy.entropy_bits(words)
-        raw = entropy.from_coins(
-            inp.read(
-                "coin flips",
-                f"Flip a coin exactly {bits} times; type H or T for each: ",
-                hidden=False,
-            ),
-            words,
-        )
-    created = wallet.create(words or 12, language, raw)
+    raw = _user_entropy(inp, words, dice=dice, coins=coins, hex_digits=entropy_hex)
+    created = wallet.create(len(raw) * 3 // 4 if raw else words or 12, language, raw)
     if json_out:
         emit_json(
             {
@@ -133,6 +108,24 @@ def new(
     _show_new(created)
     if inp.interactive:
         _quiz(created)
+
+
+def _user_entropy(
+    inp: SecretInput, words: int | None, *, dice: bool, coins: bool, hex_digits: bool
+) -> bytes | None:
+    """Entropy from the chosen source (docs/seed.md gives the arithmetic), or None."""
+    if hex_digits:  # without --words, the number of digits decides
+        return entropy.from_hex(inp.read("entropy", "Entropy in hex (hidden): "), words)
+    words = words or 12
+    if dice:
+        need = entropy.dice_rolls_needed(words)
+        prompt = f"Roll a die at least {need} times; type the rolls (1-6): "
+        return entropy.from_dice(inp.read("dice rolls", prompt, hidden=False), words)
+    if coins:
+        bits = entropy.entropy_bits(words)
+        prompt = f"Flip a coin exactly {bits} times; type H or T for each: "
+        return entropy.from_coins(inp.read("coin flips", prompt, hidden=False), words)
+    return None
 
 
 def _show_new(created: wallet.NewWallet) -> None:
@@ -215,7 +208,8 @@ def addresses(
     inp = SecretInput()
     phrase = _read_phrase(inp)
     secret = _read_passphrase(inp, passphrase)
-    proof = wallet.prove(phrase, secret, count=count, account=account, network=network.value)
+    with err.status("Deriving addresses…"):  # drawn on a terminal only
+        proof = wallet.prove(phrase, secret, count=count, account=account, network=network.value)
     if json_out:
         emit_json(render.proof_json(proof))
     else:

@@ -226,7 +226,7 @@ class Problem:
             return f"Word {self.position}{shown} is from another language's wordlist.{hint}"
         if self.kind == "word-count":
             return self.detail or "The phrase must have 12, 15, 18, 21 or 24 words."
-        fixes = [_describe_fix(s) for s in self.suggestions] if reveal else []
+        fixes = [describe_fix(s) for s in self.suggestions] if reveal else []
         more = f" Close words that would make it valid: {'; '.join(fixes)}." if fixes else ""
         if reveal and not fixes:
             more = " No single close word fixes it; `seedguard seed last-word` lists last words."
@@ -238,7 +238,8 @@ def _or_list(items: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def _describe_fix(suggestion: str) -> str:
+def describe_fix(suggestion: str) -> str:
+    """ "4:year" → "word 4 → 'year'"; "5<->6" → "swap words 5 and 6"."""
     if "<->" in suggestion:
         a, b = suggestion.split("<->")
         return f"swap words {a} and {b}"
@@ -281,6 +282,21 @@ class CheckResult:
 
 def _resolve(tokens: Sequence[str], wl: Wordlist) -> list[int | None]:
     return [wl.lookup(t) for t in tokens]
+
+
+def _word_problems(tokens: Sequence[str], wl: Wordlist) -> tuple[list[int], list[Problem]]:
+    """The indices of the words `wl` knows, and a problem for each word it does not."""
+    indices: list[int] = []
+    problems: list[Problem] = []
+    elsewhere = _word_languages()
+    for position, token in enumerate(tokens, start=1):
+        index = wl.lookup(token)
+        if index is not None:
+            indices.append(index)
+            continue
+        kind: ProblemKind = "mixed-language" if token in elsewhere else "unknown-word"
+        problems.append(Problem(kind, position, token, tuple(suggest_words(token, wl))))
+    return indices, problems
 
 
 def _fast_exact(tokens: Sequence[str]) -> CheckResult | None:
@@ -326,7 +342,6 @@ def check(phrase: str, language: str | None = None) -> CheckResult:
             return fast
         language = detect_language(tokens)
     wl = wordlist(language or "english")
-    resolved = _resolve(tokens, wl)
     problems: list[Problem] = []
     if len(tokens) not in WORD_COUNTS:
         problems.append(
@@ -336,18 +351,13 @@ def check(phrase: str, language: str | None = None) -> CheckResult:
                 "a BIP-39 phrase has 12, 15, 18, 21 or 24.",
             )
         )
-    elsewhere = _word_languages()
-    for position, (token, index) in enumerate(zip(tokens, resolved, strict=True), start=1):
-        if index is not None:
-            continue
-        kind: ProblemKind = "mixed-language" if token in elsewhere else "unknown-word"
-        problems.append(Problem(kind, position, token, tuple(suggest_words(token, wl))))
-    indices = tuple(i for i in resolved if i is not None)
+    indices, word_problems = _word_problems(tokens, wl)
+    problems += word_problems
     if not problems and not indices_valid(indices):
         problems.append(Problem("checksum", suggestions=tuple(checksum_fixes(indices, wl))))
     if problems:
         return CheckResult(False, language, len(tokens), tuple(problems))
-    return CheckResult(True, language, len(tokens), (), indices)
+    return CheckResult(True, language, len(tokens), (), tuple(indices))
 
 
 def validate(phrase: str, language: str | None = None) -> CheckResult:
@@ -364,14 +374,26 @@ def suggest_words(token: str, wl: Wordlist, limit: int = MAX_SUGGESTIONS) -> lis
     if len(out) < limit:
         cutoff = 1 if len(token) <= 3 else 2
         near = process.extract(
-            token, wl.normalized, scorer=OSA.distance, score_cutoff=cutoff, limit=limit * 2
+            token, wl.normalized, scorer=OSA.distance, score_cutoff=cutoff, limit=None
         )
+        # Equally close words: the one that shares the longer beginning first ("yelow":
+        # "yellow" before "below"); people miswrite the ends of words more than the starts.
+        near.sort(key=lambda n: (n[1], -_common_prefix(token, n[0]), n[2]))
         for word, _, _ in near:
             if word not in out:
                 out.append(word)
             if len(out) == limit:
                 break
     return [wl.words[wl.index[w]] for w in out]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def checksum_fixes(indices: Sequence[int], wl: Wordlist, distance: int = 2) -> list[str]:
@@ -416,21 +438,11 @@ def last_word_candidates(first_words: str, language: str | None = None) -> list[
     if language is None:
         language = detect_language(tokens) or "english"
     wl = wordlist(language)
-    problems = [
-        Problem(
-            "mixed-language" if t in _word_languages() else "unknown-word",
-            pos,
-            t,
-            tuple(suggest_words(t, wl)),
-        )
-        for pos, (t, i) in enumerate(zip(tokens, _resolve(tokens, wl), strict=True), start=1)
-        if i is None
-    ]
+    indices, problems = _word_problems(tokens, wl)
     if problems:
         raise MnemonicError(problems[0].describe(reveal=False), tuple(problems))
     acc = 0
-    for i in _resolve(tokens, wl):
-        assert i is not None
+    for i in indices:
         acc = acc << 11 | i
     cs = total * 11 // 33
     free = 11 - cs  # entropy bits carried by the last word
