@@ -134,6 +134,7 @@ def _show_new(created: wallet.NewWallet) -> None:
             render.words_table(created.mnemonic.split()),
             title=f"Your {created.words}-word recovery phrase ({created.language})",
             subtitle=f"wallet fingerprint {created.fingerprint}",
+            expand=False,
         )
     )
     out.print(
