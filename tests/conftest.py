@@ -27,13 +27,18 @@ def load_vectors(name: str) -> Any:
     return json.loads(vector_path(name).read_text("utf-8"))
 
 
+# The installed console script, as a user runs it; `python -m seedguard` where it is missing.
+_SCRIPT = Path(sys.executable).with_name("seedguard")
+SEEDGUARD = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "seedguard"]
+
+
 def run_cli(
     *args: str, stdin: str | bytes = b"", env: dict[str, str] | None = None, timeout: int = 60
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m seedguard ARGS` with `stdin` piped (so never a terminal)."""
+    """Run `seedguard ARGS` with `stdin` piped (so never a terminal)."""
     data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
     proc = subprocess.run(
-        [sys.executable, "-m", "seedguard", *args],
+        [*SEEDGUARD, *args],
         input=data,
         capture_output=True,
         timeout=timeout,

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 
 import pexpect
 import pytest
 
 from seedguard.mnemonic import bip39
+from tests.conftest import SEEDGUARD
 
 ABOUT = "abandon " * 11 + "about"
 
 
 def _spawn(*args: str) -> pexpect.spawn:
     env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
-    return pexpect.spawn(
-        sys.executable, ["-m", "seedguard", *args], env=env, encoding="utf-8", timeout=30
-    )
+    command, *rest = SEEDGUARD
+    return pexpect.spawn(command, [*rest, *args], env=env, encoding="utf-8", timeout=30)
 
 
 def test_new_shows_words_then_quizzes_three_positions() -> None:

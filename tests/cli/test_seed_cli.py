@@ -57,6 +57,11 @@ def test_new_24_japanese() -> None:
     assert bip39.check(data["mnemonic"]).language == "japanese"
 
 
+def test_language_names_forgive_case_and_dashes() -> None:
+    data = run_json("seed", "new", "--language", "Chinese-Simplified")
+    assert data["language"] == "chinese_simplified"
+
+
 def test_new_two_calls_differ() -> None:
     assert run_json("seed", "new")["mnemonic"] != run_json("seed", "new")["mnemonic"]
 

@@ -53,8 +53,11 @@ PassphraseOpt = Annotated[
 
 
 def _language(name: str | None) -> str | None:
-    if name is not None:
-        bip39.wordlist(name)  # raises UsageError naming the known languages
+    """A --language value, forgiving case and dashes ("Chinese-Simplified")."""
+    if name is None:
+        return None
+    name = name.strip().lower().replace("-", "_")
+    bip39.wordlist(name)  # raises UsageError naming the known languages
     return name
 
 
