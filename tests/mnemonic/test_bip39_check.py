@@ -57,6 +57,12 @@ def test_wrong_word_count(count: int) -> None:
     assert result.problems[0].position is None
 
 
+def test_far_too_many_words_reports_only_the_count() -> None:
+    result = bip39.check("xyzzy " * 5000)
+    assert [p.kind for p in result.problems] == ["word-count"]
+    assert result.words == 5000
+
+
 def test_bad_checksum_lists_single_word_fixes_that_are_valid() -> None:
     words = LEGAL.split()
     words[3] = "yard"  # close to "year", and the checksum no longer holds

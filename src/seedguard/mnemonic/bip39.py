@@ -49,6 +49,7 @@ IDEOGRAPHIC_SPACE = "\u3000"
 PREFIX_LENGTH = 4
 _NO_PREFIXES = frozenset({"chinese_simplified", "chinese_traditional", "japanese", "korean"})
 MAX_SUGGESTIONS = 5
+MAX_ANALYSED_WORDS = 48  # beyond this, only the word count is reported
 
 ProblemKind = Literal["unknown-word", "word-count", "checksum", "mixed-language"]
 
@@ -351,6 +352,8 @@ def check(phrase: str, language: str | None = None) -> CheckResult:
                 "a BIP-39 phrase has 12, 15, 18, 21 or 24.",
             )
         )
+    if len(tokens) > MAX_ANALYSED_WORDS:  # not a phrase: say so, skip the per-word search
+        return CheckResult(False, language, len(tokens), tuple(problems))
     indices, word_problems = _word_problems(tokens, wl)
     problems += word_problems
     if not problems and not indices_valid(indices):
