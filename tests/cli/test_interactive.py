@@ -62,6 +62,9 @@ def test_guided_restore_completes_prefixes_and_reports_typos() -> None:
         child.expect(f"Word {position}: ")
         child.sendline(word[:4] if position % 2 else word)
     child.expect("Word 12: ")
+    child.sendline("[/x]")  # shown as typed, never read as terminal markup
+    child.expect(r"'\[/x\]' is not in the english wordlist")
+    child.expect("Word 12: ")
     child.sendline("abuot")
     child.expect("Did you mean: about")
     child.expect("Word 12: ")

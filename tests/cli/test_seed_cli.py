@@ -144,6 +144,14 @@ def test_check_garbage(stdin: bytes, message: str) -> None:
     assert message in _one_line_error(run_cli("seed", "check", stdin=stdin), 1)
 
 
+def test_markup_like_input_is_shown_as_typed() -> None:
+    proc = run_cli("seed", "check", stdin="[/x] [bold]" + " abandon" * 10)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "'[/x]'" in proc.stdout
+    assert "'[bold]'" in proc.stdout
+
+
 def test_check_empty_line_is_a_problem_not_a_crash() -> None:
     data = run_json("seed", "check", stdin="\n", code=1)
     assert data["words"] == 0

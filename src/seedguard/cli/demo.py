@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.rule import Rule
 
 from seedguard import wallet
@@ -65,7 +66,7 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     out.print(Rule("3. A miswritten word is caught, never silently corrected", align="left"))
     out.print(f"Word {typo_at + 1} written as [bold]{typo}[/]:")
     for problem in caught.problems:
-        out.print(f"  • {problem.describe()}")
+        out.print(f"  • {escape(problem.describe())}")
 
     out.print(Rule("4. Restore from the paper copy (four letters per word)", align="left"))
     out.print(typed)

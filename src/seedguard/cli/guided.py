@@ -8,6 +8,8 @@ choose. Nothing is ever corrected without the user typing it.
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from seedguard.cli.render import err, out
 from seedguard.errors import InputError
 from seedguard.mnemonic import bip39
@@ -59,7 +61,7 @@ def _ask_word(position: int, wl: bip39.Wordlist | None) -> tuple[int, bip39.Word
             language = _first_language(token)
             if language is None:
                 err.print(
-                    f"[red]{token!r} is in no wordlist.[/] Closest English words: "
+                    f"[red]{escape(repr(token))} is in no wordlist.[/] Closest English words: "
                     + ", ".join(bip39.suggest_words(token, bip39.wordlist("english")))
                 )
                 continue
@@ -74,16 +76,15 @@ def _ask_word(position: int, wl: bip39.Wordlist | None) -> tuple[int, bip39.Word
         starts = [w for w in wl.words if bip39.nfkd(w).startswith(token)]
         if len(starts) > 1:
             err.print(
-                f"[yellow]{token!r} starts {len(starts)} words[/]: "
+                f"[yellow]{escape(repr(token))} starts {len(starts)} words[/]: "
                 + ", ".join(starts[:12])
                 + (" ..." if len(starts) > 12 else "")
                 + ". Type more letters."
             )
         else:
             err.print(
-                f"[red]{token!r} is not in the {wl.language} wordlist.[/] Did you mean: "
-                + ", ".join(bip39.suggest_words(token, wl))
-                + "?"
+                f"[red]{escape(repr(token))} is not in the {wl.language} wordlist.[/] "
+                f"Did you mean: {', '.join(bip39.suggest_words(token, wl))}?"
             )
 
 

@@ -7,16 +7,20 @@ could not be reached. Every error is one line on stderr (and a JSON object on st
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from seedguard import __version__
 from seedguard.cli import seed
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import SeedguardError, UsageError
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, not the input
 
 app = typer.Typer(
     name="seedguard",
@@ -46,7 +50,7 @@ def _root(
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[red]error:[/] {message}", soft_wrap=True)
+    err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     if "--json" in sys.argv[1:]:
         emit_json({"error": message, "exit_code": code})
     sys.exit(code)
@@ -71,3 +75,11 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         err.print("Interrupted; nothing was saved.")
         sys.exit(130)
+    except Exception as exc:  # a bug: one line, and no message that might hold a secret
+        if os.environ.get("SEEDGUARD_DEBUG"):
+            raise
+        _fail(
+            f"Internal error ({type(exc).__name__}): this is a bug in seedguard; nothing was "
+            "saved. Run again with SEEDGUARD_DEBUG=1 to see where, and report it.",
+            INTERNAL_ERROR,
+        )

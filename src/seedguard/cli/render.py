@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -110,7 +111,7 @@ def show_check(result: CheckResult) -> None:
         f"{result.language or 'no known'} wordlist):"
     )
     for problem in result.problems:
-        out.print(f"  • {problem.describe()}")
+        out.print(f"  • {escape(problem.describe())}")
 
 
 def qr_text(matrix: Sequence[Sequence[int]], border: int = 4) -> Text:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 
 from seedguard import wallet
@@ -303,7 +304,7 @@ def qr(
         write_private_file(output, buffer.getvalue())
         if not is_private_folder(output.resolve().parent):
             err.print(
-                f"[yellow]Warning:[/] others can open the folder {output.parent}; "
+                f"[yellow]Warning:[/] others can open the folder {escape(str(output.parent))}; "
                 "move the file somewhere private."
             )
     payload = seedqr.encode_compact(phrase).hex() if compact else seedqr.encode_standard(phrase)
@@ -323,7 +324,7 @@ def qr(
         out.print(render.qr_text(code.matrix))
     out.print(
         f"{'Compact' if compact else 'Standard'} SeedQR, {width}×{width}"
-        + (f", written to {output} (mode 0600)" if output else "")
+        + (f", written to {escape(str(output))} (mode 0600)" if output else "")
         + ". It holds your phrase: treat it like the words."
     )
 
