@@ -12,12 +12,26 @@ from seedguard.mnemonic import bip39
 from tests.conftest import SEEDGUARD
 
 ABOUT = "abandon " * 11 + "about"
+LEGAL = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 
 
 def _spawn(*args: str) -> pexpect.spawn:
     env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
     command, *rest = SEEDGUARD
     return pexpect.spawn(command, [*rest, *args], env=env, encoding="utf-8", timeout=30)
+
+
+def _ends_with(child: pexpect.spawn, status: int) -> None:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == status
+
+
+def _start_restore(words: int) -> pexpect.spawn:
+    child = _spawn("seed", "restore", "--count", "1")
+    child.expect("How many words")
+    child.sendline(str(words))
+    return child
 
 
 def test_new_shows_words_then_quizzes_three_positions() -> None:
@@ -33,9 +47,7 @@ def test_new_shows_words_then_quizzes_three_positions() -> None:
         asked.append(position)
         child.sendline(shown[position])
     child.expect("Your written copy matches")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _ends_with(child, 0)
     assert asked == sorted(asked)
     assert len(set(asked)) == 3
     assert bip39.check(" ".join(shown[i] for i in range(1, 13))).valid
@@ -49,15 +61,11 @@ def test_new_quiz_fails_after_three_wrong_answers() -> None:
         child.expect(r"Word \d+: ")
         child.sendline("zzzz")
     child.expect("does not match")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
+    _ends_with(child, 1)
 
 
 def test_guided_restore_completes_prefixes_and_reports_typos() -> None:
-    child = _spawn("seed", "restore", "--count", "1")
-    child.expect("How many words")
-    child.sendline("12")
+    child = _start_restore(12)
     for position, word in enumerate(ABOUT.split()[:-1], start=1):
         child.expect(f"Word {position}: ")
         child.sendline(word[:4] if position % 2 else word)
@@ -74,29 +82,12 @@ def test_guided_restore_completes_prefixes_and_reports_typos() -> None:
     child.sendline("about")
     child.expect("Valid 12-word english phrase")
     child.expect("73c5da0a")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _ends_with(child, 0)
 
 
 def test_guided_restore_bad_checksum_lets_the_user_fix_a_word() -> None:
-    child = _spawn("seed", "restore", "--count", "1")
-    child.expect("How many words")
-    child.sendline("12")
-    words = [
-        "legal",
-        "winner",
-        "thank",
-        "year",
-        "wave",
-        "sausage",
-        "worth",
-        "useful",
-        "legal",
-        "winner",
-        "thank",
-        "yellow",
-    ]
+    child = _start_restore(12)
+    words = LEGAL.split()
     words[3] = "yard"
     for position, word in enumerate(words, start=1):
         child.expect(f"Word {position}: ")
@@ -108,9 +99,7 @@ def test_guided_restore_bad_checksum_lets_the_user_fix_a_word() -> None:
     child.expect("Word 4: ")
     child.sendline("year")
     child.expect("Valid 12-word english phrase")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _ends_with(child, 0)
 
 
 @pytest.mark.parametrize("command", ["check", "addresses"])
@@ -118,7 +107,5 @@ def test_hidden_prompt_for_the_phrase(command: str) -> None:
     child = _spawn("seed", command)
     child.expect("Recovery phrase \\(hidden\\): ")
     child.sendline(ABOUT)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _ends_with(child, 0)
     assert "abandon" not in child.before.split("hidden")[-1].split("\n")[0]

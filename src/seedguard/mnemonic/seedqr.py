@@ -21,24 +21,28 @@ SEEDQR_WORDS = (12, 24)
 QR_VERSIONS = {(12, False): 2, (24, False): 3, (12, True): 1, (24, True): 2}
 
 
-def _english_indices(mnemonic: str) -> tuple[int, ...]:
+def _english(mnemonic: str) -> bip39.CheckResult:
+    """The validated phrase, refused unless English with 12 or 24 words."""
     result = bip39.validate(mnemonic)
     if result.language != "english":
         raise SeedQRError("SeedQR encodes English phrases only.")
     if result.words not in SEEDQR_WORDS:
         raise SeedQRError(f"SeedQR encodes 12- or 24-word phrases, not {result.words} words.")
-    return result.indices
+    return result
+
+
+def _digits(indices: tuple[int, ...]) -> str:
+    return "".join(f"{i:04d}" for i in indices)
 
 
 def encode_standard(mnemonic: str) -> str:
     """The digit stream of a Standard SeedQR."""
-    return "".join(f"{i:04d}" for i in _english_indices(mnemonic))
+    return _digits(_english(mnemonic).indices)
 
 
 def encode_compact(mnemonic: str) -> bytes:
     """The payload of a Compact SeedQR: the phrase's entropy (16 or 32 bytes)."""
-    _english_indices(mnemonic)
-    return bip39.validate(mnemonic).entropy
+    return _english(mnemonic).entropy
 
 
 def decode_standard(digits: str) -> str:
@@ -77,12 +81,12 @@ def decode_compact_hex(text: str) -> str:
 
 def qr_code(mnemonic: str, compact: bool = False) -> segno.QRCode:
     """The QR symbol, at the version and error level the specification fixes."""
-    words = len(_english_indices(mnemonic))
-    content: str | bytes = encode_compact(mnemonic) if compact else encode_standard(mnemonic)
+    result = _english(mnemonic)
+    content: str | bytes = result.entropy if compact else _digits(result.indices)
     return segno.make_qr(
         content,
         error="L",
-        version=QR_VERSIONS[(words, compact)],
+        version=QR_VERSIONS[(result.words, compact)],
         mode="byte" if compact else "numeric",
         boost_error=False,
     )
