@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -58,3 +59,38 @@ def run_json(*args: str, stdin: str | bytes = b"", code: int = 0) -> Any:
     assert proc.returncode == code, proc.stderr
     assert "Traceback" not in proc.stderr
     return json.loads(proc.stdout)
+
+
+# --- real servers (one of each per test worker) -------------------------------------------------
+
+from tests.servers import DavServer, S3Server, dav_server, s3_server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    with dav_server(tmp_path_factory.mktemp("dav")) as server:
+        yield server
+
+
+# --- a device's SEEDGUARD_HOME with a cheap KDF (tests only; the default is 256 MiB, t=3) ------
+
+TEST_KDF_CONFIG = "[backup.kdf]\nmemory_mib = 19\niterations = 2\nparallelism = 1\n"
+
+
+def make_home(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (path / "config.toml").write_text(TEST_KDF_CONFIG)
+    return path
+
+
+@pytest.fixture
+def sg_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = make_home(tmp_path / "home")
+    monkeypatch.setenv("SEEDGUARD_HOME", str(home))
+    return home

@@ -58,3 +58,33 @@ class DerivationError(InputError):
 
 class SeedQRError(InputError):
     """A SeedQR payload (digits or compact bytes) is malformed."""
+
+
+class EnvelopeError(InputError):
+    """A backup file is not a seedguard envelope, is damaged, or asks for too much."""
+
+
+class WrongSecretError(InputError):
+    """The password (or recovery key) does not open the backup."""
+
+
+class PasswordPolicyError(InputError):
+    """A new backup password is too short or too guessable; `feedback` says how to improve."""
+
+    def __init__(self, message: str, feedback: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.feedback = feedback
+
+
+class BackupMissingError(InputError):
+    """The backup is not at the location (deleted, moved, or another account)."""
+
+
+class BusyError(SeedguardError):
+    """Another seedguard process is changing the same backup."""
+
+    exit_code = 1
+
+
+class StoreError(UnreachableError):
+    """A store could not be reached or refused access (network, credentials, bucket)."""

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from seedguard import __version__
-from seedguard.cli import seed
+from seedguard.cli import backup, seed
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import SeedguardError, UsageError
@@ -31,6 +31,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(seed.app, name="seed")
+app.add_typer(backup.app, name="backup")
 app.command("demo")(demo)
 
 

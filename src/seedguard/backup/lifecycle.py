@@ -1,0 +1,500 @@
+"""Encrypted backups from creation to password change (docs/backup.md).
+
+Each backup is one envelope stored as `<backup id>.seedguard` at every location. A password
+change writes `<backup id>.seedguard.new`, reads it back, replaces the original with the same
+bytes (an atomic step in every store), reads that back, and only then removes the `.new` copy
+and any older versions. At every moment each location holds a copy that opens with the old
+password or with the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from seedguard import home as homes
+from seedguard import stores, wallet
+from seedguard.backup import password_policy
+from seedguard.backup.registry import Entry, Registry
+from seedguard.envelope import (
+    DEFAULT_KDF,
+    Argon2idParams,
+    Bip39Payload,
+    Header,
+    Opened,
+    Password,
+    Payload,
+    RecoveryKey,
+    Secret,
+    inspect,
+    open_envelope,
+    seal,
+)
+from seedguard.errors import (
+    BackupMissingError,
+    BusyError,
+    EnvelopeError,
+    InputError,
+    SeedguardError,
+    UnreachableError,
+    UsageError,
+    WrongSecretError,
+)
+from seedguard.mnemonic import bip39
+
+SUFFIX = ".seedguard"
+PENDING = ".seedguard.new"
+OBJECT_NAME = re.compile(r"^([0-9a-f]{32})\.seedguard(\.new)?$")
+VERIFY_EVERY_DAYS = 60
+
+Report = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def bip39_payload(mnemonic: str, passphrase: str = "") -> Bip39Payload:
+    """A checked phrase (any language, unique prefixes accepted) with its wallet fingerprint."""
+    phrase = bip39.validate(mnemonic).mnemonic
+    return Bip39Payload(phrase, passphrase, wallet.fingerprint(phrase, passphrase))
+
+
+def _fingerprint(payload: Payload) -> str | None:
+    return getattr(payload, "fingerprint", None)
+
+
+def check_payload(payload: Payload) -> None:
+    """A BIP-39 payload must still derive the fingerprint it was sealed with."""
+    if isinstance(payload, Bip39Payload):
+        try:
+            actual = wallet.fingerprint(
+                bip39.validate(payload.mnemonic).mnemonic, payload.passphrase
+            )
+        except InputError:
+            raise EnvelopeError("The backup opened but its phrase is not valid.") from None
+        if actual != payload.fingerprint:
+            raise EnvelopeError(
+                "The backup opened but its phrase does not derive the wallet it was made for."
+            )
+
+
+@dataclass(frozen=True)
+class LocationResult:
+    location: str
+    ok: bool
+    error: str | None = None
+    exit_code: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"location": self.location, "ok": self.ok, "error": self.error}
+
+
+def _failed(location: str, exc: SeedguardError) -> LocationResult:
+    return LocationResult(location, False, exc.message, exc.exit_code)
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    backup_id: str
+    fingerprint: str | None
+    locations: tuple[LocationResult, ...]
+
+
+class Backups:
+    """The backup lifecycle for one device, whose registry lives in `home`."""
+
+    def __init__(self, home: Path | None = None, report: Report = _quiet) -> None:
+        self.registry = Registry(home)
+        self.report = report
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def store(self, location: str) -> stores.Store:
+        return stores.open_store(location, self.registry.webdav_credentials)
+
+    def _kdf_hook(self, params: Argon2idParams) -> None:
+        self.report(f"Deriving the key ({params.describe()})")
+
+    def _open(self, data: bytes, secret: Secret) -> Opened:
+        opened = open_envelope(data, secret, self._kdf_hook)
+        check_payload(opened.payload)
+        return opened
+
+    def _write_checked(self, store: stores.Store, name: str, data: bytes, opened: Opened) -> None:
+        """Write, read back, and confirm the copy decrypts to the same payload."""
+        store.save(name, data)
+        back = store.load(name)
+        if back != data or not opened.confirms(back):
+            raise UnreachableError(
+                f"{store.location} returned different bytes than were written: the store is "
+                "not keeping data intact."
+            )
+
+    # -- create ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        payload: Payload,
+        password: Password,
+        locations: Sequence[str],
+        *,
+        label: str | None = None,
+        recovery_key: RecoveryKey | None = None,
+        params: Argon2idParams | None = None,
+    ) -> CreateResult:
+        """Seal once, write the same envelope to every location, read each back and check it."""
+        if not locations:
+            raise UsageError("Name at least one location with --to.")
+        check_payload(payload)
+        password_policy.check(password.text, _user_inputs(payload, label))
+        targets = _unique([self.store(loc) for loc in locations])
+        params = params or self.registry.kdf() or DEFAULT_KDF
+        data, opened = seal(
+            payload,
+            password,
+            params=params,
+            recovery_key=recovery_key,
+            label=label,
+            hook=self._kdf_hook,
+        )
+        if not opened.confirms(data):  # pragma: no cover - would be a bug in sealing
+            raise EnvelopeError("The new backup did not check out; nothing was written.")
+        name = opened.header.backup_id + SUFFIX
+        meta = _meta(opened.header, opened.payload)
+        results = []
+        for store in targets:
+            self.report(f"Writing to {store.location}")
+            try:
+                self._write_checked(store, name, data, opened)
+            except SeedguardError as exc:
+                results.append(_failed(store.location, exc))
+                continue
+            self.registry.record(meta, store.location, sha256(data), verified=True)
+            results.append(LocationResult(store.location, True))
+        return CreateResult(opened.header.backup_id, meta.fingerprint, tuple(results))
+
+    # -- finding backups at a location ------------------------------------------------------
+
+    def scan(self, store: stores.Store) -> tuple[list[Found], list[tuple[str, str]]]:
+        """Every envelope at `store` (newest first) and (name, problem) for unreadable ones."""
+        found: list[Found] = []
+        problems: list[tuple[str, str]] = []
+        for name in store.names():
+            if not OBJECT_NAME.match(name) and not isinstance(store, stores.FileStore):
+                continue
+            try:
+                data = store.load(name)
+                header = inspect(data)
+            except (EnvelopeError, BackupMissingError) as exc:
+                problems.append((name, exc.message))
+                continue
+            found.append(Found(name, data, header))
+        found.sort(key=lambda f: (f.header.created, f.name.endswith(SUFFIX)), reverse=True)
+        return found, problems
+
+    def _candidates(self, store: stores.Store, backup_id: str | None) -> list[Found]:
+        found, problems = self.scan(store)
+        if backup_id is not None:
+            wanted = backup_id.lower()
+            ids = {f.header.backup_id for f in found if f.header.backup_id.startswith(wanted)}
+            if len(ids) > 1:
+                raise UsageError(
+                    f"More than one backup id at {store.location} starts with "
+                    f"{backup_id!r}: give more of it."
+                )
+            found = [f for f in found if f.header.backup_id in ids]
+        if not found:
+            detail = f" ({len(problems)} unreadable file(s))" if problems else ""
+            what = f"backup {backup_id}" if backup_id else "seedguard backup"
+            raise BackupMissingError(
+                f"No {what} at {store.location}{detail}: it was deleted or moved, or this is "
+                "another account or folder."
+            )
+        return found
+
+    def _open_at(
+        self, location: str, backup_id: str | None, secret: Secret
+    ) -> tuple[stores.Store, Found, Opened]:
+        store = self.store(location)
+        candidates = self._candidates(store, backup_id)
+        wrong: WrongSecretError | None = None
+        for found in candidates:
+            try:
+                return store, found, self._open(found.data, secret)
+            except WrongSecretError as exc:
+                wrong = exc
+        assert wrong is not None
+        if len({f.header.backup_id for f in candidates}) > 1:
+            noun = "password" if isinstance(secret, Password) else "recovery key"
+            raise WrongSecretError(
+                f"The {noun} opens none of the {len(candidates)} backups at {store.location}."
+            )
+        raise wrong
+
+    # -- list, verify, restore ---------------------------------------------------------------
+
+    def list_backups(self, location: str) -> tuple[list[Header], list[tuple[str, str]]]:
+        found, problems = self.scan(self.store(location))
+        seen: dict[str, Header] = {}
+        for f in found:
+            seen.setdefault(f.header.backup_id, f.header)
+        return list(seen.values()), problems
+
+    def verify(self, location: str, secret: Secret, backup_id: str | None = None) -> Opened:
+        """Open a copy in memory and check it against the registry; the store is not touched."""
+        store, found, opened = self._open_at(location, backup_id, secret)
+        registered = self.registry.get(opened.header.backup_id)
+        fingerprint = _fingerprint(opened.payload)
+        if registered and registered.fingerprint and fingerprint != registered.fingerprint:
+            raise InputError(
+                f"Backup {opened.header.backup_id[:8]} at {store.location} opens, but holds "
+                f"wallet {fingerprint}, not the registered {registered.fingerprint}."
+            )
+        self.registry.record(
+            _meta(opened.header, opened.payload), store.location, sha256(found.data), True
+        )
+        return opened
+
+    def restore(self, location: str, secret: Secret, backup_id: str | None = None) -> Opened:
+        """Open a backup and register it (and this location) on this device."""
+        return self.verify(location, secret, backup_id)
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def status(self, workers: int = 8) -> list[CopyStatus]:
+        """Every registered copy: present, missing, changed or unreachable. No KDF runs."""
+        jobs = [
+            (entry, copy.location) for entry in self.registry.entries() for copy in entry.copies
+        ]
+        if not jobs:
+            return []
+        with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            return list(pool.map(lambda job: self._copy_status(*job), jobs))
+
+    def _copy_status(self, entry: Entry, location: str) -> CopyStatus:
+        copy = entry.copy_at(location)
+        assert copy is not None
+        verified = copy.verified
+        state, detail = "ok", None
+        try:
+            store = self.store(location)
+            data = store.load(entry.backup_id + SUFFIX)
+            header = inspect(data)
+            if sha256(data) != copy.sha256:
+                state = "changed"
+                detail = (
+                    "the copy differs from the one this device wrote or verified (a password "
+                    "change elsewhere, or tampering): run `backup verify` on it"
+                )
+            elif header.backup_id != entry.backup_id:
+                state, detail = "changed", "the file holds another backup"
+            elif store.stat(entry.backup_id + PENDING) is not None:
+                state = "pending"
+                detail = (
+                    "an interrupted password change left a second copy: run change-password again"
+                )
+        except BackupMissingError:
+            state, detail = "missing", "the copy is gone (deleted, moved, or another account)"
+        except EnvelopeError as exc:
+            state, detail = "damaged", exc.message
+        except SeedguardError as exc:  # unreachable, denied, bad location
+            state, detail = "unreachable", exc.message
+        due = verified is None or _age_days(verified) > VERIFY_EVERY_DAYS
+        return CopyStatus(entry, location, state, detail, verified, due)
+
+    # -- change password ---------------------------------------------------------------------
+
+    def change_password(
+        self,
+        old: Secret,
+        new: Password,
+        backup_id: str | None = None,
+        params: Argon2idParams | None = None,
+    ) -> tuple[str, list[LocationResult]]:
+        entry = self.registry.find(backup_id)
+        if isinstance(old, Password) and old.encoded() == new.encoded():
+            raise InputError("The new password is the old one: choose a different one.")
+        lock_path = homes.ensure(self.registry.folder) / "locks" / f"{entry.backup_id}.lock"
+        with homes.lock(lock_path, blocking=False) as held:
+            if not held:
+                raise BusyError(
+                    f"Another seedguard process is changing the password of backup "
+                    f"{entry.backup_id[:8]}: wait for it to finish, then check `backup status`."
+                )
+            return self._change_locked(entry, old, new, params)
+
+    def _change_locked(
+        self, entry: Entry, old: Secret, new: Password, params: Argon2idParams | None
+    ) -> tuple[str, list[LocationResult]]:
+        final, pending = entry.backup_id + SUFFIX, entry.backup_id + PENDING
+        # 1. Read every copy (and any `.new` left by an interrupted change).
+        copies: dict[str, tuple[stores.Store, bytes | None, bytes | None]] = {}
+        results: dict[str, LocationResult] = {}
+        for copy in entry.copies:
+            try:
+                store = self.store(copy.location)
+                self.report(f"Reading {store.location}")
+                current = _load_or_none(store, final)
+                leftover = _load_or_none(store, pending)
+                copies[copy.location] = (store, current, leftover)
+            except SeedguardError as exc:
+                results[copy.location] = _failed(copy.location, exc)
+        # 2. Classify each distinct envelope: opens with the old secret, the new password, or
+        #    neither. Old first, so the usual case costs one key derivation.
+        verdict: dict[bytes, tuple[str, Opened | None]] = {}
+
+        def classify(data: bytes) -> tuple[str, Opened | None]:
+            if data not in verdict:
+                verdict[data] = self._classify(data, old, new)
+            return verdict[data]
+
+        source: Opened | None = None
+        already_new: tuple[bytes, Opened] | None = None
+        for _, current, leftover in copies.values():
+            for data in (current, leftover):
+                if data is None:
+                    continue
+                kind, opened = classify(data)
+                if kind == "old" and source is None:
+                    source = opened
+                if kind == "new" and already_new is None and opened is not None:
+                    already_new = (data, opened)
+        if source is None and already_new is None:
+            if not copies:
+                raise UnreachableError(
+                    "No copy of the backup could be reached; nothing was changed."
+                )
+            noun = "old password" if isinstance(old, Password) else "recovery key"
+            raise WrongSecretError(
+                f"The {noun} opens no copy of backup {entry.backup_id[:8]}; nothing was changed."
+            )
+        if source is not None:
+            password_policy.check(new.text, _user_inputs(source.payload, source.header.label))
+        # 3. The new envelope: reuse one already written by an interrupted run, so every
+        #    location ends with the same bytes; else re-wrap the data key once.
+        if already_new is not None:
+            new_data, new_opened = already_new
+        else:
+            assert source is not None
+            new_data, new_opened = source.rewrap(
+                new, params or self.registry.kdf() or DEFAULT_KDF, self._kdf_hook
+            )
+        meta = _meta(new_opened.header, new_opened.payload)
+        # 4. Location by location: .new written and read back, then the swap, then clean-up.
+        for location, (store, current, leftover) in copies.items():
+            try:
+                self.report(f"Re-wrapping the copy at {store.location}")
+                if current is None:
+                    raise BackupMissingError(
+                        f"The copy at {store.location} is missing; it was not recreated."
+                    )
+                state, _ = classify(current)
+                if state == "neither":
+                    raise InputError(
+                        f"The copy at {store.location} opens with neither password; it was left "
+                        "untouched."
+                    )
+                if current != new_data:
+                    self._write_checked(store, pending, new_data, new_opened)
+                    if _load_or_none(store, final) != current:
+                        raise BusyError(
+                            f"The copy at {store.location} changed while seedguard worked "
+                            "(another device?); nothing was replaced there. Run it again."
+                        )
+                    self._write_checked(store, final, new_data, new_opened)
+                if leftover is not None or current != new_data:
+                    store.remove(pending)
+                store.prune(final)
+                self.registry.record(meta, store.location, sha256(new_data), verified=True)
+                results[location] = LocationResult(store.location, True)
+            except SeedguardError as exc:
+                results[location] = _failed(store.location, exc)
+        ordered = [results[c.location] for c in entry.copies if c.location in results]
+        return entry.backup_id, ordered
+
+    def _classify(self, data: bytes, old: Secret, new: Password) -> tuple[str, Opened | None]:
+        attempts: list[tuple[str, Secret]] = [("old", old), ("new", new)]
+        if isinstance(old, RecoveryKey):  # the recovery key opens old and new copies alike
+            attempts.reverse()
+        for kind, secret in attempts:
+            try:
+                return kind, self._open(data, secret)
+            except WrongSecretError:
+                continue
+            except EnvelopeError:
+                return "neither", None
+        return "neither", None
+
+    # -- delete -----------------------------------------------------------------------------
+
+    def delete(self, location: str, backup_id: str) -> str:
+        """Remove a backup (every version) from one location and forget that copy."""
+        store = self.store(location)
+        found = self._candidates(store, backup_id)
+        full_id = found[0].header.backup_id
+        store.remove(full_id + PENDING)
+        store.remove(full_id + SUFFIX)
+        self.registry.forget(full_id, store.location)
+        return full_id
+
+
+@dataclass(frozen=True)
+class Found:
+    name: str
+    data: bytes
+    header: Header
+
+
+@dataclass(frozen=True)
+class CopyStatus:
+    entry: Entry
+    location: str
+    state: str  # ok | missing | changed | damaged | pending | unreachable
+    detail: str | None
+    verified: str | None
+    verify_due: bool
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "ok" and not self.verify_due
+
+
+def _meta(header: Header, payload: Payload) -> Entry:
+    return Entry(header.backup_id, header.kind, header.created, _fingerprint(payload), header.label)
+
+
+def _user_inputs(payload: Payload, label: str | None) -> list[str]:
+    words = payload.mnemonic.split() if isinstance(payload, Bip39Payload) else []
+    return [*words, *(label.split() if label else [])]
+
+
+def _unique(targets: list[stores.Store]) -> list[stores.Store]:
+    seen: dict[str, stores.Store] = {}
+    for store in targets:
+        seen.setdefault(store.location, store)
+    return list(seen.values())
+
+
+def _load_or_none(store: stores.Store, name: str) -> bytes | None:
+    try:
+        return store.load(name)
+    except BackupMissingError:
+        return None
+
+
+def _age_days(stamp: str) -> float:
+    try:
+        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return float("inf")
+    return (datetime.now(UTC) - then).total_seconds() / 86400

@@ -1,0 +1,189 @@
+"""The local registry of backups: which wallet, where its copies are, when each was checked.
+
+Kept as `[[backups]]` tables in $SEEDGUARD_HOME/config.toml. It holds no secret: ids,
+fingerprints, locations, SHA-256 digests of the (encrypted) copies and times.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from seedguard import home as homes
+from seedguard.envelope import Argon2idParams, check_new_kdf
+from seedguard.errors import EnvelopeError, InputError, UsageError
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@dataclass
+class Copy:
+    location: str
+    sha256: str
+    written: str
+    verified: str | None = None
+
+
+@dataclass
+class Entry:
+    backup_id: str
+    kind: str
+    created: str
+    fingerprint: str | None = None
+    label: str | None = None
+    copies: list[Copy] = field(default_factory=list)
+
+    def copy_at(self, location: str) -> Copy | None:
+        return next((c for c in self.copies if c.location == location), None)
+
+
+def _entry(raw: Any) -> Entry | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    copies = [
+        Copy(
+            str(c["location"]),
+            str(c.get("sha256", "")),
+            str(c.get("written", "")),
+            str(c["verified"]) if c.get("verified") else None,
+        )
+        for c in raw.get("copies", [])
+        if isinstance(c, dict) and isinstance(c.get("location"), str)
+    ]
+    return Entry(
+        backup_id=raw["id"],
+        kind=str(raw.get("kind", "")),
+        created=str(raw.get("created", "")),
+        fingerprint=raw.get("fingerprint") if isinstance(raw.get("fingerprint"), str) else None,
+        label=raw.get("label") if isinstance(raw.get("label"), str) else None,
+        copies=copies,
+    )
+
+
+def _table(entry: Entry) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": entry.backup_id, "kind": entry.kind, "created": entry.created}
+    if entry.fingerprint:
+        out["fingerprint"] = entry.fingerprint
+    if entry.label:
+        out["label"] = entry.label
+    copies = []
+    for c in entry.copies:
+        item = {"location": c.location, "sha256": c.sha256, "written": c.written}
+        if c.verified:
+            item["verified"] = c.verified
+        copies.append(item)
+    out["copies"] = copies
+    return out
+
+
+class Registry:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder if folder is not None else homes.home()
+
+    def entries(self) -> list[Entry]:
+        raw = homes.read_config(self.folder).unwrap().get("backups", [])
+        return [e for e in (_entry(r) for r in raw if isinstance(raw, list)) if e is not None]
+
+    def get(self, backup_id: str) -> Entry | None:
+        return next((e for e in self.entries() if e.backup_id == backup_id), None)
+
+    def find(self, backup_id: str | None) -> Entry:
+        """The entry for an id or a unique id prefix; with None, the only entry there is."""
+        entries = self.entries()
+        if not entries:
+            raise InputError(
+                "No backups are registered on this device: make one with `seedguard backup "
+                "create`, or name the location with --from."
+            )
+        if backup_id is None:
+            if len(entries) > 1:
+                ids = ", ".join(e.backup_id[:8] for e in entries)
+                raise UsageError(
+                    f"{len(entries)} backups are registered ({ids}): pick one with --id."
+                )
+            return entries[0]
+        matches = [e for e in entries if e.backup_id.startswith(backup_id.lower())]
+        if len(matches) != 1:
+            what = "No" if not matches else "More than one"
+            raise InputError(f"{what} registered backup has an id starting with {backup_id!r}.")
+        return matches[0]
+
+    def update(self, change: Callable[[list[Entry]], None]) -> None:
+        with homes.edit_config(self.folder) as document:
+            raw = document.get("backups", [])
+            entries = [e for e in (_entry(r) for r in raw) if e is not None]
+            change(entries)
+            array = tomlkit.aot()
+            for entry in entries:
+                array.append(tomlkit.item(_table(entry)))
+            if "backups" in document:
+                del document["backups"]
+            if entries:
+                document.append("backups", array)
+
+    def record(
+        self,
+        meta: Entry,
+        location: str,
+        sha256: str,
+        verified: bool,
+        written: str | None = None,
+    ) -> None:
+        """Add or refresh the copy at `location` (and the entry itself when new)."""
+
+        def change(entries: list[Entry]) -> None:
+            entry = next((e for e in entries if e.backup_id == meta.backup_id), None)
+            if entry is None:
+                entry = Entry(meta.backup_id, meta.kind, meta.created, meta.fingerprint, meta.label)
+                entries.append(entry)
+            entry.fingerprint = entry.fingerprint or meta.fingerprint
+            copy = entry.copy_at(location)
+            stamp = now()
+            if copy is None:
+                copy = Copy(location, sha256, written or stamp)
+                entry.copies.append(copy)
+            elif copy.sha256 != sha256:
+                copy.sha256, copy.written = sha256, written or stamp
+            if verified:
+                copy.verified = stamp
+
+        self.update(change)
+
+    def forget(self, backup_id: str, location: str) -> None:
+        def change(entries: list[Entry]) -> None:
+            for entry in entries:
+                if entry.backup_id == backup_id:
+                    entry.copies = [c for c in entry.copies if c.location != location]
+            entries[:] = [e for e in entries if e.copies]
+
+        self.update(change)
+
+    def kdf(self) -> Argon2idParams | None:
+        """The KDF cost for new backups from `[backup.kdf]`, checked; None for the default."""
+        raw = homes.section(homes.read_config(self.folder), "backup", "kdf")
+        if not raw:
+            return None
+        try:
+            params = Argon2idParams(
+                int(raw.get("memory_mib", 256)) * 1024,
+                int(raw.get("iterations", 3)),
+                int(raw.get("parallelism", 4)),
+            )
+            check_new_kdf(params)
+        except (TypeError, ValueError, EnvelopeError) as exc:
+            raise UsageError(f"[backup.kdf] in {self.folder / homes.CONFIG}: {exc}") from None
+        return params
+
+    def webdav_credentials(self, host: str) -> tuple[str, str] | None:
+        raw = homes.section(homes.read_config(self.folder), "webdav", host)
+        user, password = raw.get("username"), raw.get("password")
+        if isinstance(user, str) and isinstance(password, str):
+            return (user, password)
+        return None

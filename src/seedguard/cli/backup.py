@@ -1,0 +1,494 @@
+"""`seedguard backup ...`: encrypted backups in folders, S3 and WebDAV (docs/backup.md).
+
+Secrets come from a hidden prompt, or from standard input lines when it is not a terminal:
+create reads the phrase (then the passphrase with --passphrase) then the password; verify and
+restore the password (or the recovery key); change-password the old then the new password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from seedguard import wallet
+from seedguard.backup import Backups, LocationResult, bip39_payload, password_policy
+from seedguard.backup.lifecycle import CopyStatus
+from seedguard.backup.recovery_key import from_words, to_words
+from seedguard.cli import render
+from seedguard.cli.render import emit_json, err, out
+from seedguard.cli.secrets_input import SecretInput
+from seedguard.envelope import (
+    Bip39Payload,
+    Header,
+    MpcSharePayload,
+    Opened,
+    Password,
+    RawPayload,
+    RecoveryKey,
+    Secret,
+    Slip39SharePayload,
+    armor,
+)
+from seedguard.errors import PasswordPolicyError, SeedguardError, UsageError
+from seedguard.fs import write_private_file
+
+app = typer.Typer(
+    help="Encrypted backups of a recovery phrase in folders, S3 and WebDAV.",
+    no_args_is_help=True,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+IdOpt = Annotated[
+    str | None,
+    typer.Option("--id", metavar="ID", help="The backup id (a unique prefix will do)."),
+]
+RecoveryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--recovery-key",
+        help="Open with the backup's recovery key (twelve words) instead of its password.",
+    ),
+]
+FromOpt = Annotated[
+    str,
+    typer.Option(
+        "--from",
+        metavar="LOCATION",
+        help="A folder, file:///path, s3://bucket/prefix, webdav+https://host/path, "
+        "or one backup file.",
+    ),
+]
+NEW_PASSWORD_TRIES = 5
+
+
+@contextlib.contextmanager
+def _progress(first: str) -> Iterator[Backups]:
+    """A spinner on a terminal whose text follows the library's progress reports."""
+    if not err.is_terminal:
+        yield Backups()
+        return
+    with err.status(first) as status:
+        yield Backups(report=lambda text: status.update(escape(text) + "…"))
+
+
+def _read_new_password(inp: SecretInput, user_inputs: list[str], what: str) -> Password:
+    """Non-interactive: one line, checked. Interactive: asked twice, strength shown, re-asked
+    until acceptable (the policy has no override)."""
+    if not inp.interactive:
+        text = inp.read(what, "")
+        password_policy.check(text, user_inputs)
+        return Password(text)
+    for _ in range(NEW_PASSWORD_TRIES):
+        text = inp.read(what, f"New {what} (hidden): ")
+        try:
+            strength = password_policy.check(text, user_inputs)
+        except PasswordPolicyError as exc:
+            err.print(f"[red]✗[/] {escape(exc.message)}", soft_wrap=True)
+            continue
+        err.print(
+            f"Strength: [green]{strength.label}[/] (about 10^{strength.guesses_log10:.0f} guesses)"
+        )
+        if inp.read(what, f"Repeat the {what} (hidden): ") != text:
+            err.print("[red]✗[/] The two entries differ; start again.")
+            continue
+        return Password(text)
+    raise PasswordPolicyError(f"No acceptable {what} after {NEW_PASSWORD_TRIES} tries.")
+
+
+def _read_secret(inp: SecretInput, recovery: bool) -> Secret:
+    if recovery:
+        return from_words(inp.read("recovery key", "Recovery key, twelve words (hidden): "))
+    return Password(inp.read("backup password", "Backup password (hidden): "))
+
+
+def _locations_table(results: tuple[LocationResult, ...] | list[LocationResult]) -> Table:
+    table = Table()
+    table.add_column("location", overflow="fold")
+    table.add_column("")
+    table.add_column("problem", overflow="fold")
+    for r in results:
+        mark = "[green]✓ written, read back[/]" if r.ok else "[red]✗ failed[/]"
+        table.add_row(escape(r.location), mark, escape(r.error or ""))
+    return table
+
+
+def _finish(results: tuple[LocationResult, ...] | list[LocationResult], verb: str) -> None:
+    failed = [r for r in results if not r.ok]
+    if failed:
+        err.print(
+            f"[red]error:[/] {len(failed)} of {len(results)} locations could not be {verb}.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(max(r.exit_code for r in failed))
+
+
+# --- create -----------------------------------------------------------------------------------
+
+
+@app.command("create")
+def create(
+    to: Annotated[
+        list[str],
+        typer.Option("--to", metavar="LOCATION", help="Where to keep a copy (repeat for more)."),
+    ],
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="A short name, readable WITHOUT the password."),
+    ] = None,
+    passphrase: Annotated[
+        bool,
+        typer.Option("--passphrase", help="The wallet has a BIP-39 passphrase: back it up too."),
+    ] = False,
+    recovery_key: Annotated[
+        bool,
+        typer.Option(
+            "--recovery-key",
+            help="Also make a recovery key (twelve words to keep offline) that opens the backup.",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Encrypt a recovery phrase with a backup password and write it to every location."""
+    inp = SecretInput()
+    phrase = inp.read("recovery phrase", "Recovery phrase (hidden): ")
+    secret = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
+    payload = bip39_payload(phrase, secret)
+    inputs = [*payload.mnemonic.split(), *(label.split() if label else [])]
+    password = _read_new_password(inp, inputs, "backup password")
+    key = RecoveryKey.generate() if recovery_key else None
+    with _progress("Sealing") as backups:
+        result = backups.create(payload, password, to, label=label, recovery_key=key)
+    if json_out:
+        value: dict[str, Any] = {
+            "backup_id": result.backup_id,
+            "fingerprint": result.fingerprint,
+            "locations": [r.as_dict() for r in result.locations],
+        }
+        if key is not None:
+            value["recovery_key"] = to_words(key)
+        emit_json(value)
+    else:
+        out.print(f"Backup [bold]{result.backup_id}[/] of wallet [cyan]{result.fingerprint}[/]")
+        out.print(_locations_table(result.locations))
+        if key is not None:
+            out.print(
+                Panel(
+                    render.words_table(to_words(key).split(), columns=4),
+                    title="BACKUP RECOVERY KEY (not a wallet phrase)",
+                    subtitle="opens this backup without its password: keep it offline",
+                    border_style="yellow",
+                )
+            )
+        out.print("Check the copies every month or two: [bold]seedguard backup status[/].")
+    _finish(result.locations, "written")
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def _kdf_json(header: Header) -> dict[str, Any] | None:
+    params = header.password_kdf()
+    if params is None:
+        return None
+    return {"algorithm": "argon2id", **params.as_dict()}
+
+
+@app.command("list")
+def list_(location: FromOpt, json_out: JsonOpt = False) -> None:
+    """The backups at a location, newest first. Needs no password."""
+    headers, problems = Backups().list_backups(location)
+    if json_out:
+        emit_json(
+            {
+                "backups": [
+                    {
+                        "backup_id": h.backup_id,
+                        "label": h.label,
+                        "kind": h.kind,
+                        "created": h.created,
+                        "kdf": _kdf_json(h),
+                        "recovery_key": h.has_recovery_key(),
+                    }
+                    for h in headers
+                ],
+                "unreadable": [{"name": n, "error": e} for n, e in problems],
+            }
+        )
+        return
+    for name, problem in problems:
+        err.print(f"[yellow]warning:[/] {escape(name)}: {escape(problem)}", soft_wrap=True)
+    if not headers:
+        out.print(f"No seedguard backups at {escape(location)}.")
+        return
+    table = Table()
+    for column in ("id", "label", "kind", "created", "key derivation", "recovery key"):
+        table.add_column(column, overflow="fold")
+    for h in headers:
+        params = h.password_kdf()
+        table.add_row(
+            h.backup_id,
+            escape(h.label or ""),
+            h.kind,
+            h.created,
+            params.describe() if params else "",
+            "yes" if h.has_recovery_key() else "no",
+        )
+    out.print(table)
+
+
+# --- verify -----------------------------------------------------------------------------------
+
+
+@app.command("verify")
+def verify(
+    location: FromOpt,
+    backup_id: IdOpt = None,
+    recovery: RecoveryOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open a backup in memory and check it; changes nothing in the store."""
+    secret = _read_secret(SecretInput(), recovery)
+    try:
+        with _progress("Opening") as backups:
+            opened = backups.verify(location, secret, backup_id)
+    except SeedguardError as exc:
+        if not json_out:
+            raise
+        err.print(f"[red]error:[/] {escape(exc.message)}", soft_wrap=True)
+        emit_json({"ok": False, "backup_id": backup_id, "fingerprint": None, "error": exc.message})
+        raise typer.Exit(exc.exit_code) from None
+    fingerprint = getattr(opened.payload, "fingerprint", None)
+    if json_out:
+        emit_json({"ok": True, "backup_id": opened.header.backup_id, "fingerprint": fingerprint})
+        return
+    out.print(
+        f"[green]✓[/] Backup {opened.header.backup_id} opens and is intact"
+        + (f"; it holds wallet [cyan]{fingerprint}[/]." if fingerprint else ".")
+    )
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def _status_json(rows: list[CopyStatus]) -> dict[str, Any]:
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = grouped.setdefault(
+            row.entry.backup_id,
+            {
+                "backup_id": row.entry.backup_id,
+                "label": row.entry.label,
+                "kind": row.entry.kind,
+                "fingerprint": row.entry.fingerprint,
+                "copies": [],
+            },
+        )
+        entry["copies"].append(
+            {
+                "location": row.location,
+                "state": row.state,
+                "detail": row.detail,
+                "verified": row.verified,
+                "verify_due": row.verify_due,
+                "healthy": row.healthy,
+            }
+        )
+    return {"healthy": all(r.healthy for r in rows), "backups": list(grouped.values())}
+
+
+@app.command("status")
+def status(json_out: JsonOpt = False) -> None:
+    """Every registered backup at every location: present, missing or changed, and when it was
+    last verified. Needs no password. Exit 1 when anything needs attention."""
+    with _progress("Checking locations") as backups:
+        rows = backups.status()
+    if json_out:
+        emit_json(_status_json(rows))
+    elif not rows:
+        out.print("No backups are registered on this device (`seedguard backup create`).")
+    else:
+        table = Table()
+        for column in ("backup", "wallet", "location", "state", "last verified"):
+            table.add_column(column, overflow="fold")
+        colours = {"ok": "green", "pending": "yellow"}
+        for r in rows:
+            when = r.verified or "never"
+            if r.verify_due:
+                when = f"[yellow]{when} (verify now)[/]"
+            state = f"[{colours.get(r.state, 'red')}]{r.state}[/]"
+            if r.detail:
+                state += f": {escape(r.detail)}"
+            name = r.entry.backup_id[:8] + (f" {escape(r.entry.label)}" if r.entry.label else "")
+            table.add_row(name, r.entry.fingerprint or "", escape(r.location), state, when)
+        out.print(table)
+        if any(r.verify_due for r in rows):
+            out.print("Run [bold]seedguard backup verify --from LOCATION[/] for each due copy.")
+    if not all(r.healthy for r in rows):
+        raise typer.Exit(1)
+
+
+# --- restore ----------------------------------------------------------------------------------
+
+
+def _restored_json(opened: Opened, count: int) -> dict[str, Any]:
+    payload = opened.payload
+    base: dict[str, Any] = {"backup_id": opened.header.backup_id, "kind": payload.kind}
+    if isinstance(payload, Bip39Payload):
+        proof = wallet.prove(payload.mnemonic, payload.passphrase, count=count)
+        value = {"mnemonic": payload.mnemonic, **render.proof_json(proof), **base}
+        if payload.passphrase:
+            value["passphrase"] = payload.passphrase
+        return value
+    if isinstance(payload, Slip39SharePayload):
+        return {**base, "share": payload.share, "fingerprint": payload.fingerprint}
+    if isinstance(payload, MpcSharePayload):
+        return {**base, "share": payload.share.hex(), "fingerprint": payload.fingerprint}
+    assert isinstance(payload, RawPayload)
+    return {**base, "data": payload.data.hex()}
+
+
+@app.command("restore")
+def restore(
+    location: FromOpt,
+    backup_id: IdOpt = None,
+    recovery: RecoveryOpt = False,
+    count: Annotated[int, typer.Option("--count", help="Addresses per chain to compare.")] = 3,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open a backup (found by itself when --id is left out) and show the phrase, its
+    fingerprint and first addresses to compare with the wallet's."""
+    if not 1 <= count <= 100:
+        raise UsageError("--count takes 1 to 100.")
+    secret = _read_secret(SecretInput(), recovery)
+    with _progress("Opening") as backups:
+        opened = backups.restore(location, secret, backup_id)
+    value = _restored_json(opened, count)
+    if json_out:
+        emit_json(value)
+        return
+    payload = opened.payload
+    out.print(f"Restored backup [bold]{opened.header.backup_id}[/] from {escape(location)}.")
+    if isinstance(payload, Bip39Payload):
+        out.print("[bold red]Your recovery phrase is on screen: make sure no one is watching.[/]")
+        out.print(render.words_table(payload.mnemonic.split()))
+        if payload.passphrase:
+            out.print(f"Passphrase: {escape(payload.passphrase)}")
+        proof = wallet.prove(payload.mnemonic, payload.passphrase, count=count)
+        render.show_proof(proof)
+        out.print("Compare these addresses with the ones your wallet shows.")
+    else:
+        out.print_json(data=value)
+
+
+# --- change-password --------------------------------------------------------------------------
+
+
+@app.command("change-password")
+def change_password(
+    backup_id: IdOpt = None,
+    recovery: RecoveryOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-wrap every copy under a new password. Each new copy is written and read back before
+    the old one is replaced; afterwards the old password opens nothing."""
+    inp = SecretInput()
+    old: Secret
+    if recovery:
+        old = from_words(inp.read("recovery key", "Recovery key, twelve words (hidden): "))
+    else:
+        old = Password(inp.read("old password", "Current backup password (hidden): "))
+    new = _read_new_password(inp, [], "backup password")
+    with _progress("Reading the copies") as backups:
+        full_id, results = backups.change_password(old, new, backup_id)
+    if json_out:
+        emit_json({"backup_id": full_id, "locations": [r.as_dict() for r in results]})
+    else:
+        out.print(f"Backup [bold]{full_id}[/]: new password")
+        out.print(_locations_table(results))
+        out.print(
+            "[dim]A sync service's own file history (Dropbox, iCloud, Nextcloud versions) may "
+            "still hold the old copy: delete those versions there.[/]"
+        )
+    _finish(results, "re-wrapped (they still open with the old password)")
+
+
+# --- delete -----------------------------------------------------------------------------------
+
+
+@app.command("delete")
+def delete(
+    at: Annotated[str, typer.Option("--at", metavar="LOCATION", help="Where to delete it.")],
+    backup_id: Annotated[str, typer.Option("--id", metavar="ID", help="The backup id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete one backup from one location (every version the store keeps)."""
+    backups = Backups()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("Deleting a backup needs --yes when no one can confirm it.")
+        entry = backups.registry.get(backup_id)
+        others = [c.location for c in entry.copies] if entry else []
+        warning = (
+            "It is the only copy this device knows of."
+            if len(others) <= 1
+            else f"This device knows {len(others) - 1} other copies."
+        )
+        if not typer.confirm(f"Delete backup {backup_id} at {at}? {warning}", err=True):
+            raise typer.Exit(1)
+    full_id = backups.delete(at, backup_id)
+    if json_out:
+        emit_json({"backup_id": full_id, "location": at, "deleted": True})
+    else:
+        out.print(f"Deleted backup {full_id} at {escape(at)}.")
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+@app.command("export")
+def export(
+    location: FromOpt,
+    backup_id: IdOpt = None,
+    armored: Annotated[
+        bool, typer.Option("--armor", help="Text (base64 between BEGIN/END lines) to print.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this new file (mode 0600).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Copy one backup out of a location as a file or as armored text (still encrypted)."""
+    backups = Backups()
+    store = backups.store(location)
+    found = backups.scan(store)[0]
+    if backup_id:
+        found = [f for f in found if f.header.backup_id.startswith(backup_id.lower())]
+    ids = {f.header.backup_id for f in found}
+    if len(ids) != 1:
+        raise UsageError(
+            f"{'No' if not ids else len(ids)} backups match at {location}: name one with --id."
+        )
+    data = found[0].data
+    body = armor(data).encode("ascii") if armored else data
+    if output is None:
+        if not armored:
+            raise UsageError("Binary output needs --output FILE; use --armor to print text.")
+        if json_out:
+            emit_json({"backup_id": found[0].header.backup_id, "armored": body.decode()})
+        else:
+            sys.stdout.write(body.decode())
+        return
+    write_private_file(output, body)
+    if json_out:
+        emit_json({"backup_id": found[0].header.backup_id, "output": str(output)})
+    else:
+        out.print(f"Wrote backup {found[0].header.backup_id} to {escape(str(output))}.")
