@@ -21,12 +21,13 @@ from seedguard.envelope import (
     RawPayload,
     RecoveryKey,
     Slip39SharePayload,
+    container,
     open_envelope,
     seal,
+    sealing,
 )
-from seedguard.envelope import container, sealing
-from seedguard.envelope.header import OtherSlot, check_label
 from seedguard.envelope import payload as payloads
+from seedguard.envelope.header import OtherSlot, check_label
 from seedguard.errors import EnvelopeError, WrongSecretError
 
 PW = Password("Correct-Horse-42-Battery")

@@ -54,6 +54,7 @@ class FolderStore:
                 os.close(fd)
             os.replace(temp, target)
             _fsync_dir(folder)
+            _remove_stale_temps(folder, name)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 temp.unlink()
@@ -100,8 +101,8 @@ class FolderStore:
 
     def stat(self, name: str) -> ObjectInfo | None:
         try:
-            info = (self._folder() / check_name(name)).stat()
-        except FileNotFoundError:
+            info = (self.path / check_name(name)).stat()
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
             raise StoreError(f"Cannot read {self.path}: {exc.strerror}.") from None
@@ -149,6 +150,13 @@ class FileStore:
         if name != self.name or not self.path.is_file():
             return None
         return ObjectInfo(name, self.path.stat().st_size)
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Temporary copies a killed process left behind (after a successful write: never ours)."""
+    for stale in folder.glob(f".{name}.tmp-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

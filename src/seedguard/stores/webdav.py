@@ -46,6 +46,11 @@ class WebDavStore:
                 f"The WebDAV folder {self.location} does not exist: check the path, or this is "
                 "another account."
             ) from None
+        except wd.ResourceConflict:
+            raise StoreError(
+                f"The parent folder of {self.location} does not exist on the server: create it "
+                "first (seedguard creates only the last folder of a location)."
+            ) from None
         except wd.HTTPError as exc:
             status = _status(exc)
             if status in (401, 403):
