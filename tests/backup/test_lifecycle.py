@@ -56,7 +56,9 @@ def test_create_reports_each_failed_location_and_keeps_the_others(
     dead = f"webdav+http://127.0.0.1:{free_port()}/x"
     result = backups.create(bip39_payload(PHRASE), OLD, [str(tmp_path / "a"), dead])
     ok, failed = result.locations
-    assert ok.ok and not failed.ok and failed.exit_code == 3
+    assert ok.ok
+    assert not failed.ok
+    assert failed.exit_code == 3
     assert "network trouble" in (failed.error or "")
     assert [c.location for c in backups.registry.find(None).copies] == [ok.location]
 
@@ -165,7 +167,9 @@ def test_status_asks_for_a_verify_after_60_days(backups: Backups, tmp_path: Path
 
     backups.registry.update(age)
     [row] = backups.status()
-    assert row.state == "ok" and row.verify_due and not row.healthy
+    assert row.state == "ok"
+    assert row.verify_due
+    assert not row.healthy
     backups.verify(str(tmp_path / "a"), OLD)
     [row] = backups.status()
     assert row.healthy
@@ -199,7 +203,8 @@ def test_change_password_everywhere_leaves_nothing_the_old_password_opens(
     key = RecoveryKey.generate()
     created = backups.create(bip39_payload(PHRASE), OLD, locations, recovery_key=key)
     backup_id, results = backups.change_password(OLD, NEW)
-    assert backup_id == created.backup_id and all(r.ok for r in results)
+    assert backup_id == created.backup_id
+    assert all(r.ok for r in results)
     for location in locations:
         store = backups.store(location)
         assert store.names() == [backup_id + SUFFIX]
@@ -210,7 +215,8 @@ def test_change_password_everywhere_leaves_nothing_the_old_password_opens(
         assert open_envelope(data, key).header.backup_id == backup_id
     bucket = locations[1].split("/")[2]
     versions = s3.client().list_object_versions(Bucket=bucket)  # type: ignore[attr-defined]
-    assert len(versions["Versions"]) == 1 and not versions.get("DeleteMarkers")
+    assert len(versions["Versions"]) == 1
+    assert not versions.get("DeleteMarkers")
     assert {s.state for s in backups.status()} == {"ok"}
 
 
@@ -244,7 +250,8 @@ def test_an_unreachable_copy_keeps_the_old_password_until_a_rerun(
     created = backups.create(bip39_payload(PHRASE), OLD, [str(a), str(b)])
     b.rename(tmp_path / "unplugged")
     _, results = backups.change_password(OLD, NEW)
-    assert [r.ok for r in results] == [True, False] and results[1].exit_code == 3
+    assert [r.ok for r in results] == [True, False]
+    assert results[1].exit_code == 3
     (tmp_path / "unplugged").rename(b)
     name = created.backup_id + SUFFIX
     open_envelope((b / name).read_bytes(), OLD)  # still the old one there
@@ -266,14 +273,16 @@ def test_a_leftover_new_copy_is_used_and_cleaned(backups: Backups, tmp_path: Pat
     assert backups.verify(str(a), NEW).header.backup_id == created.backup_id
     _, results = backups.change_password(OLD, NEW)
     assert all(r.ok for r in results)
-    assert objects(a) == [name] and (a / name).read_bytes() == half_done
+    assert objects(a) == [name]
+    assert (a / name).read_bytes() == half_done
 
 
 def test_delete_takes_one_copy_and_forgets_it(backups: Backups, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     created = backups.create(bip39_payload(PHRASE), OLD, [str(a), str(b)])
     assert backups.delete(str(a), created.backup_id[:8]) == created.backup_id
-    assert objects(a) == [] and len(objects(b)) == 1
+    assert objects(a) == []
+    assert len(objects(b)) == 1
     assert [c.location for c in backups.registry.find(None).copies] == [f"file://{b}"]
     backups.delete(str(b), created.backup_id)
     assert Registry(backups.registry.folder).entries() == []
@@ -301,7 +310,8 @@ def test_single_backup_file_is_a_read_only_location(backups: Backups, tmp_path: 
     device = Backups(make_home(tmp_path / "d"))
     assert device.restore(str(text), OLD).header.backup_id == created.backup_id
     [refused] = device.create(bip39_payload(PHRASE), OLD, [str(text)]).locations
-    assert not refused.ok and "single backup file" in (refused.error or "")
+    assert not refused.ok
+    assert "single backup file" in (refused.error or "")
 
 
 def test_registry_choice_needs_an_id_when_several(backups: Backups, tmp_path: Path) -> None:

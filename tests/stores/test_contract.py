@@ -61,7 +61,8 @@ def test_save_load_names_stat(store: Store) -> None:
     assert store.load("b.seedguard") == b"\x00\xff" * 1000
     assert store.names() == ["a.seedguard", "b.seedguard"]
     info = store.stat("b.seedguard")
-    assert info is not None and info.size == 2000
+    assert info is not None
+    assert info.size == 2000
 
 
 def test_save_replaces_whole_and_leaves_no_temporary_names(store: Store) -> None:
@@ -86,7 +87,8 @@ def test_remove_is_idempotent_and_takes_every_version(store: Store) -> None:
     assert store.stat("a.seedguard") is None
     if isinstance(store, stores.S3Store):
         versions = store.client.list_object_versions(Bucket=store.bucket)
-        assert not versions.get("Versions") and not versions.get("DeleteMarkers")
+        assert not versions.get("Versions")
+        assert not versions.get("DeleteMarkers")
 
 
 def test_prune_keeps_only_the_current_version(store: Store) -> None:
@@ -172,7 +174,7 @@ def test_webdav_credentials_come_from_netrc_or_config(
 ) -> None:
     monkeypatch.setenv("NETRC", str(tmp_path / "none"))
     location = dav.location("creds")
-    with pytest.raises(StoreError, match="refused access.*HTTP 401") as info:
+    with pytest.raises(StoreError, match=r"refused access.*HTTP 401") as info:
         stores.open_store(location).names()
     assert info.value.exit_code == 3
     from tests.servers import DAV_PASSWORD, DAV_USER
@@ -187,7 +189,7 @@ def test_webdav_credentials_come_from_netrc_or_config(
 
 def test_webdav_creates_only_the_last_folder(dav_env: DavServer) -> None:
     store = stores.open_store(dav_env.location("no/such/parent"))
-    with pytest.raises(StoreError, match="parent folder .* does not exist"):
+    with pytest.raises(StoreError, match=r"parent folder .* does not exist"):
         store.save("a.seedguard", b"x")
 
 

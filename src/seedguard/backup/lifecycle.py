@@ -213,8 +213,11 @@ class Backups:
                     f"{backup_id!r}: give more of it."
                 )
             found = [f for f in found if f.header.backup_id in ids]
+        if not found and len(problems) == 1:
+            name, problem = problems[0]
+            raise EnvelopeError(f"{name} at {store.location}: {problem}")
         if not found:
-            detail = f" ({len(problems)} unreadable file(s))" if problems else ""
+            detail = f" ({len(problems)} unreadable files)" if problems else ""
             what = f"backup {backup_id}" if backup_id else "seedguard backup"
             raise BackupMissingError(
                 f"No {what} at {store.location}{detail}: it was deleted or moved, or this is "
@@ -260,9 +263,10 @@ class Backups:
                 f"Backup {opened.header.backup_id[:8]} at {store.location} opens, but holds "
                 f"wallet {fingerprint}, not the registered {registered.fingerprint}."
             )
-        self.registry.record(
-            _meta(opened.header, opened.payload), store.location, sha256(found.data), True
-        )
+        if not isinstance(store, stores.FileStore):  # a single file is an import, not a place
+            self.registry.record(
+                _meta(opened.header, opened.payload), store.location, sha256(found.data), True
+            )
         return opened
 
     def restore(self, location: str, secret: Secret, backup_id: str | None = None) -> Opened:
