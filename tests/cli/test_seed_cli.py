@@ -318,6 +318,11 @@ def test_demo() -> None:
     assert data["addresses_match"] is True
     assert data["restored_fingerprint"] == data["fingerprint"] != data["passphrase_fingerprint"]
     assert data["typo_caught"]["valid"] is False
+    backup = data["backup"]
+    assert len(backup["locations"]) == 2
+    assert backup["found_on_new_device"] == [backup["backup_id"]]
+    assert backup["restored_fingerprint"] == data["fingerprint"]
+    assert backup["addresses_match"] is True
     human = run_cli("demo")
     assert human.returncode == 0, human.stderr
     assert "✓ match" in human.stdout
