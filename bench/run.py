@@ -13,11 +13,7 @@ import hashlib
 import os
 import platform
 import random
-import statistics
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from bip_utils import (
@@ -33,39 +29,11 @@ from bip_utils import (
 )
 from mnemonic import Mnemonic
 
+from bench.backup import attack_cost, bench_guess_cost, bench_status, bench_verify
+from bench.common import Result, compare
 from seedguard.hd import bip32
 from seedguard.hd.accounts import STANDARDS, bitcoin_account, ethereum_account
 from seedguard.mnemonic import bip39
-
-
-@dataclass
-class Result:
-    name: str
-    ours: str
-    peer: str
-    ours_s: float  # median seconds per operation
-    peer_s: float
-    target: str
-    ratio: float  # how the target reads it (speed-up, or time ratio to a limit)
-    passed: bool
-
-
-def _time(fn: Callable[[], object], loops: int) -> float:
-    start = time.perf_counter()
-    for _ in range(loops):
-        fn()
-    return (time.perf_counter() - start) / loops
-
-
-def compare(
-    ours: Callable[[], object], peer: Callable[[], object], loops: int, repeats: int
-) -> tuple[float, float]:
-    """Median per-call seconds of each, in interleaved rounds (so drift hits both alike)."""
-    a, b = [], []
-    for _ in range(repeats):
-        a.append(_time(ours, loops))
-        b.append(_time(peer, loops))
-    return statistics.median(a), statistics.median(b)
 
 
 def bench_check(rng: random.Random, quick: bool) -> Result:
@@ -181,7 +149,7 @@ def _fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} µs"
 
 
-def report(results: list[Result]) -> str:
+def report(results: list[Result], extra: list[str]) -> str:
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     lines = [
         "# Benchmarks",
@@ -207,9 +175,13 @@ def report(results: list[Result]) -> str:
     lines += [
         "",
         "Ratios: for the first two, the peer's time over seedguard's (higher is faster); for",
-        "seed derivation, seedguard's time over the bare PBKDF2 call (1.00× is the limit).",
-        "Times are per phrase, per seed (all five accounts), and per derivation.",
+        "seed derivation and verify, seedguard's time over the bare KDF call (1.00× is the",
+        "limit); for the guess cost, Argon2id's time over PBKDF2's (higher costs an attacker",
+        "more); for status, the 10-location time over the 1-location time. Times are per",
+        "phrase, per seed (all five accounts), per derivation, per guess and per command.",
+        "`backup status` is timed as a user runs it (a new process each time); no KDF runs.",
         "",
+        *extra,
     ]
     return "\n".join(lines)
 
@@ -225,7 +197,14 @@ def main() -> int:
         bench_addresses(rng, args.quick),
         bench_seed(rng, args.quick),
     ]
-    text = report(results)
+    guess, guess_s = bench_guess_cost(args.quick)
+    results += [
+        guess,
+        bench_verify(args.quick),
+        bench_status("folder", args.quick),
+        bench_status("s3", args.quick),
+    ]
+    text = report(results, attack_cost(guess_s))
     print(text)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

@@ -88,8 +88,10 @@ class Registry:
         self.folder = folder if folder is not None else homes.home()
 
     def entries(self) -> list[Entry]:
-        raw = homes.read_config(self.folder).unwrap().get("backups", [])
-        return [e for e in (_entry(r) for r in raw if isinstance(raw, list)) if e is not None]
+        raw = homes.load_config(self.folder).get("backups", [])
+        if not isinstance(raw, list):
+            return []
+        return [e for e in (_entry(r) for r in raw) if e is not None]
 
     def get(self, backup_id: str) -> Entry | None:
         return next((e for e in self.entries() if e.backup_id == backup_id), None)
@@ -167,7 +169,7 @@ class Registry:
 
     def kdf(self) -> Argon2idParams | None:
         """The KDF cost for new backups from `[backup.kdf]`, checked; None for the default."""
-        raw = homes.section(homes.read_config(self.folder), "backup", "kdf")
+        raw = homes.section(homes.load_config(self.folder), "backup", "kdf")
         if not raw:
             return None
         try:
@@ -182,7 +184,7 @@ class Registry:
         return params
 
     def webdav_credentials(self, host: str) -> tuple[str, str] | None:
-        raw = homes.section(homes.read_config(self.folder), "webdav", host)
+        raw = homes.section(homes.load_config(self.folder), "webdav", host)
         user, password = raw.get("username"), raw.get("password")
         if isinstance(user, str) and isinstance(password, str):
             return (user, password)

@@ -9,6 +9,7 @@ object, and `prune` every version but the current one, so an old envelope does n
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,28 @@ _DENIED = {
 }
 
 
+_client_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+def _shared_client() -> Any:
+    """One client per process (they are thread-safe; making one takes ~100 ms). Every S3
+    location uses the same standard AWS configuration, so they can share it."""
+    with _client_lock:
+        if "s3" not in _clients:
+            import boto3  # imported on first use: boto3 takes a while to load
+            from botocore.config import Config
+
+            config = Config(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+                max_pool_connections=16,
+            )
+            _clients["s3"] = boto3.session.Session().client("s3", config=config)
+        return _clients["s3"]
+
+
 class S3Store:
     def __init__(self, bucket: str, prefix: str) -> None:
         self.bucket = bucket
@@ -35,16 +58,8 @@ class S3Store:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3  # imported on first use: boto3 takes a while to load
-            from botocore.config import Config
-
-            config = Config(
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"max_attempts": 3, "mode": "standard"},
-            )
             with self._errors("connect to"):
-                self._client = boto3.session.Session().client("s3", config=config)
+                self._client = _shared_client()
         return self._client
 
     def _key(self, name: str) -> str:

@@ -10,11 +10,26 @@ from __future__ import annotations
 import contextlib
 import io
 import secrets
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from seedguard.errors import BackupMissingError, StoreError
 from seedguard.stores.base import MAX_OBJECT_BYTES, ObjectInfo, check_name, missing, too_large
+
+_http_lock = threading.Lock()
+_http: dict[tuple[str, str] | None, Any] = {}
+
+
+def _shared_http(auth: tuple[str, str] | None) -> Any:
+    """One connection pool per login and process: making an httpx client builds a TLS
+    context (~10 ms), which dominated `backup status` over many locations."""
+    with _http_lock:
+        if auth not in _http:
+            import httpx
+
+            _http[auth] = httpx.Client(auth=auth, timeout=30)
+        return _http[auth]
 
 
 class WebDavStore:
@@ -29,7 +44,9 @@ class WebDavStore:
         if self._client is None:
             from webdav4.client import Client
 
-            self._client = Client(self.base_url, auth=self._auth, timeout=30, retry=True)
+            self._client = Client(
+                self.base_url, auth=self._auth, http_client=_shared_http(self._auth), retry=True
+            )
         return self._client
 
     @contextlib.contextmanager
