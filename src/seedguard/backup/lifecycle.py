@@ -135,9 +135,9 @@ class Backups:
         store.save(name, data)
         back = store.load(name)
         if back != data or not opened.confirms(back):
-            raise UnreachableError(
-                f"{store.location} returned different bytes than were written: the store is "
-                "not keeping data intact."
+            raise BusyError(
+                f"{store.location} returned different bytes than were just written there: "
+                "another device is writing the same backup, or the store is faulty. Run it again."
             )
 
     # -- create ---------------------------------------------------------------------------
@@ -409,12 +409,16 @@ class Backups:
                         "untouched."
                     )
                 if current != new_data:
-                    self._write_checked(store, pending, new_data, new_opened)
-                    if _load_or_none(store, final) != current:
-                        raise BusyError(
-                            f"The copy at {store.location} changed while seedguard worked "
-                            "(another device?); nothing was replaced there. Run it again."
-                        )
+                    try:
+                        self._write_checked(store, pending, new_data, new_opened)
+                        if _load_or_none(store, final) != current:
+                            raise BusyError(
+                                f"The copy at {store.location} changed while seedguard worked "
+                                "(another device?); nothing was replaced there. Run it again."
+                            )
+                    except SeedguardError:
+                        _remove_if(store, pending, new_data)  # leave no stray copy of ours
+                        raise
                     self._write_checked(store, final, new_data, new_opened)
                 if leftover is not None or current != new_data:
                     store.remove(pending)
@@ -487,6 +491,14 @@ def _unique(targets: list[stores.Store]) -> list[stores.Store]:
     for store in targets:
         seen.setdefault(store.location, store)
     return list(seen.values())
+
+
+def _remove_if(store: stores.Store, name: str, data: bytes) -> None:
+    try:
+        if _load_or_none(store, name) == data:
+            store.remove(name)
+    except SeedguardError:
+        pass  # best effort: the copy that matters was not touched
 
 
 def _load_or_none(store: stores.Store, name: str) -> bytes | None:

@@ -9,6 +9,7 @@ object, and `prune` every version but the current one, so an old envelope does n
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,19 @@ _DENIED = {
 }
 
 
+_AWS_SETTINGS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+)
 _client_lock = threading.Lock()
 _clients: dict[str, Any] = {}
 
@@ -33,8 +47,10 @@ _clients: dict[str, Any] = {}
 def _shared_client() -> Any:
     """One client per process (they are thread-safe; making one takes ~100 ms). Every S3
     location uses the same standard AWS configuration, so they can share it."""
+    # Keyed by the standard configuration, so a changed environment gets its own client.
+    key = "\0".join(os.environ.get(name, "") for name in _AWS_SETTINGS)
     with _client_lock:
-        if "s3" not in _clients:
+        if key not in _clients:
             import boto3  # imported on first use: boto3 takes a while to load
             from botocore.config import Config
 
@@ -44,8 +60,8 @@ def _shared_client() -> Any:
                 retries={"max_attempts": 3, "mode": "standard"},
                 max_pool_connections=16,
             )
-            _clients["s3"] = boto3.session.Session().client("s3", config=config)
-        return _clients["s3"]
+            _clients[key] = boto3.session.Session().client("s3", config=config)
+        return _clients[key]
 
 
 class S3Store:
