@@ -196,3 +196,15 @@ def test_webdav_creates_only_the_last_folder(dav_env: DavServer) -> None:
 def test_unreachable_webdav_server() -> None:
     with pytest.raises(StoreError, match="network trouble"):
         stores.open_store(f"webdav+http://127.0.0.1:{free_port()}/x").names()
+
+
+def test_a_malformed_netrc_is_named_without_quoting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "netrc"
+    bad.write_text("machine 127.0.0.1 login alice password\nSecret-Pass-77 bogus\n")
+    bad.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(bad))
+    with pytest.raises(UsageError, match="malformed near line") as info:
+        stores.open_store("webdav+http://127.0.0.1:1/x")
+    assert "Secret-Pass" not in info.value.message

@@ -91,8 +91,10 @@ def _netrc(host: str) -> tuple[str, str] | None:
         return None
     try:
         entry = netrc.netrc(file).authenticators(host)
-    except (netrc.NetrcParseError, OSError) as exc:
-        raise UsageError(f"Cannot read {file}: {getattr(exc, 'msg', exc)}.") from None
+    except netrc.NetrcParseError as exc:  # its message may quote a token: a password
+        raise UsageError(f"{file} is malformed near line {exc.lineno}: fix it.") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read {file}: {exc.strerror}.") from None
     if entry is None:
         return None
     login, _, password = entry
