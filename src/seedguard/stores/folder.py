@@ -62,18 +62,7 @@ class FolderStore:
 
     def load(self, name: str) -> bytes:
         path = self._folder() / check_name(name)
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_OBJECT_BYTES + 1)
-        except FileNotFoundError:
-            raise missing(name, self.location) from None
-        except IsADirectoryError:
-            raise missing(name, self.location) from None
-        except OSError as exc:
-            raise StoreError(f"Cannot read {path}: {exc.strerror}.") from None
-        if len(data) > MAX_OBJECT_BYTES:
-            raise too_large(name, self.location)
-        return data
+        return _read(path, name, self.location)
 
     def names(self) -> list[str]:
         folder = self._folder()
@@ -126,16 +115,7 @@ class FileStore:
     def load(self, name: str) -> bytes:
         if name != self.name:
             raise missing(name, self.location)
-        try:
-            with self.path.open("rb") as handle:
-                data = handle.read(MAX_OBJECT_BYTES + 1)
-        except FileNotFoundError:
-            raise missing(name, self.location) from None
-        except OSError as exc:
-            raise StoreError(f"Cannot read {self.path}: {exc.strerror}.") from None
-        if len(data) > MAX_OBJECT_BYTES:
-            raise too_large(name, self.location)
-        return data
+        return _read(self.path, name, self.location)
 
     def names(self) -> list[str]:
         return [self.name]
@@ -150,6 +130,19 @@ class FileStore:
         if name != self.name or not self.path.is_file():
             return None
         return ObjectInfo(name, self.path.stat().st_size)
+
+
+def _read(path: Path, name: str, location: str) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_OBJECT_BYTES + 1)
+    except (FileNotFoundError, IsADirectoryError):
+        raise missing(name, location) from None
+    except OSError as exc:
+        raise StoreError(f"Cannot read {path}: {exc.strerror}.") from None
+    if len(data) > MAX_OBJECT_BYTES:
+        raise too_large(name, location)
+    return data
 
 
 def _remove_stale_temps(folder: Path, name: str) -> None:
