@@ -167,8 +167,6 @@ class Backups:
             label=label,
             hook=self._kdf_hook,
         )
-        if not opened.confirms(data):  # pragma: no cover - would be a bug in sealing
-            raise EnvelopeError("The new backup did not check out; nothing was written.")
         name = opened.header.backup_id + SUFFIX
         meta = _meta(opened.header, opened.payload)
         results = []
@@ -224,6 +222,15 @@ class Backups:
                 "another account or folder."
             )
         return found
+
+    def find(self, location: str, backup_id: str | None = None) -> Found:
+        """The one backup at `location` (with an id or a unique id prefix); no password."""
+        store = self.store(location)
+        found = self._candidates(store, backup_id)
+        ids = {f.header.backup_id for f in found}
+        if len(ids) > 1:
+            raise UsageError(f"{len(ids)} backups are at {store.location}: name one with --id.")
+        return found[0]
 
     def _open_at(
         self, location: str, backup_id: str | None, secret: Secret

@@ -467,28 +467,19 @@ def export(
     json_out: JsonOpt = False,
 ) -> None:
     """Copy one backup out of a location as a file or as armored text (still encrypted)."""
-    backups = Backups()
-    store = backups.store(location)
-    found = backups.scan(store)[0]
-    if backup_id:
-        found = [f for f in found if f.header.backup_id.startswith(backup_id.lower())]
-    ids = {f.header.backup_id for f in found}
-    if len(ids) != 1:
-        raise UsageError(
-            f"{'No' if not ids else len(ids)} backups match at {location}: name one with --id."
-        )
-    data = found[0].data
-    body = armor(data).encode("ascii") if armored else data
+    if output is None and not armored:
+        raise UsageError("Binary output needs --output FILE; use --armor to print text.")
+    found = Backups().find(location, backup_id)
+    backup_id = found.header.backup_id
+    body = armor(found.data).encode("ascii") if armored else found.data
     if output is None:
-        if not armored:
-            raise UsageError("Binary output needs --output FILE; use --armor to print text.")
         if json_out:
-            emit_json({"backup_id": found[0].header.backup_id, "armored": body.decode()})
+            emit_json({"backup_id": backup_id, "armored": body.decode()})
         else:
             sys.stdout.write(body.decode())
         return
     write_private_file(output, body)
     if json_out:
-        emit_json({"backup_id": found[0].header.backup_id, "output": str(output)})
+        emit_json({"backup_id": backup_id, "output": str(output)})
     else:
-        out.print(f"Wrote backup {found[0].header.backup_id} to {escape(str(output))}.")
+        out.print(f"Wrote backup {backup_id} to {escape(str(output))}.")

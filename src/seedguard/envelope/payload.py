@@ -148,6 +148,11 @@ def decode(plaintext: bytes, kind: str) -> Payload:
         return Bip39Payload(_str(raw, "mnemonic"), passphrase, _fp(raw, True))
     if kind == "slip39-share":
         return Slip39SharePayload(_str(raw, "share"), _fp(raw, False))
-    if kind == "mpc-share":
-        return MpcSharePayload(unb64(_str(raw, "share"), "the share"), _fp(raw, False))
-    return RawPayload(unb64(raw.get("data", ""), "the data"))
+    try:
+        if kind == "mpc-share":
+            return MpcSharePayload(unb64(_str(raw, "share"), "the share"), _fp(raw, False))
+        return RawPayload(unb64(raw.get("data", ""), "the data"))
+    except EnvelopeError as exc:  # unb64 speaks of the header; this is the sealed content
+        if "content is malformed" in exc.message:
+            raise
+        raise _bad("bytes that are not base64url") from None
