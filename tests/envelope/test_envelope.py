@@ -276,3 +276,10 @@ def test_secrets_do_not_leak_into_reprs(one: bytes) -> None:
     for text in (repr(PW), repr(KEY), repr(opened), repr(opened.payload)):
         assert "Horse" not in text
         assert "legal" not in text
+
+
+def test_malformed_content_is_named_as_content() -> None:
+    body = b'{"data":"!!","kind":"raw"}'
+    framed = struct.pack(">I", len(body)) + body
+    with pytest.raises(EnvelopeError, match="content is malformed"):
+        payloads.decode(framed + bytes(-len(framed) % 256), "raw")
