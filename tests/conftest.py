@@ -63,7 +63,16 @@ def run_json(*args: str, stdin: str | bytes = b"", code: int = 0) -> Any:
 
 # --- real servers (one of each per test worker) -------------------------------------------------
 
-from tests.servers import DavServer, S3Server, dav_server, s3_server  # noqa: E402
+from tests.servers import (  # noqa: E402
+    DavServer,
+    PostgresCluster,
+    S3Server,
+    SeedguardServer,
+    dav_server,
+    postgres_cluster,
+    s3_server,
+    seedguard_server,
+)
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +84,20 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 @pytest.fixture(scope="session")
 def dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     with dav_server(tmp_path_factory.mktemp("dav")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PostgresCluster]:
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def sg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeedguardServer]:
+    """A seedguard server on SQLite, shared by a worker's tests (each test uses new accounts)."""
+    work = tmp_path_factory.mktemp("sg-server")
+    with seedguard_server(f"sqlite:///{work / 'server.db'}", work) as server:
         yield server
 
 

@@ -127,3 +127,127 @@ verbose: 1
     args = [sys.executable, "-m", "wsgidav.server.server_cli", "--config", str(config)]
     with _process(args, port, workdir / "wsgidav.log"):
         yield DavServer(port, root, netrc)
+
+
+# -- PostgreSQL and the seedguard server ----------------------------------------------------------
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb and postgres refuse to run as root: drop to an unprivileged account there."""
+    if os.geteuid() != 0:
+        return []
+    import pwd
+
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return ["runuser", "-u", name, "--"]
+    raise RuntimeError("running as root and no unprivileged user for PostgreSQL")
+
+
+@dataclass(frozen=True)
+class PostgresCluster:
+    port: int
+    folder: Path
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throw-away cluster: initdb in a temporary folder, pg_ctl start on a free port."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="seedguard-pg-"))
+    prefix = _as_postgres_user()
+    if prefix:
+        import pwd
+
+        user = pwd.getpwnam(prefix[2])
+        os.chown(folder, user.pw_uid, user.pw_gid)
+    data, port = folder / "data", free_port()
+    try:
+        subprocess.run(
+            [*prefix, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            [
+                *prefix,
+                "pg_ctl",
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "pg.log"),
+                "-o",
+                options,
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield PostgresCluster(port, folder)
+        finally:
+            subprocess.run(
+                [*prefix, "pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
+                check=False,
+                capture_output=True,
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class SeedguardServer:
+    url: str  # http://127.0.0.1:port
+    database: str
+    log: Path
+
+    @property
+    def location(self) -> str:
+        return "seedguard+" + self.url
+
+
+@contextlib.contextmanager
+def seedguard_server(
+    database: str, workdir: Path, *options: str, migrate: bool = True
+) -> Iterator[SeedguardServer]:
+    """`seedguard server run` as a real process on a free port."""
+    from tests.conftest import SEEDGUARD
+
+    env = {**os.environ, "SEEDGUARD_HOME": str(workdir / "server-home")}
+    if migrate:
+        subprocess.run(
+            [*SEEDGUARD, "server", "migrate", "--database", database],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+    port = free_port()
+    log = workdir / f"seedguard-server-{port}.log"
+    args = [*SEEDGUARD, "server", "run", "--port", str(port), "--database", database, *options]
+    with log.open("wb") as handle:
+        proc = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, env=env)
+        try:
+            _wait_for(port, proc, log)
+            yield SeedguardServer(f"http://127.0.0.1:{port}", database, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

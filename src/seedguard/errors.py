@@ -65,7 +65,12 @@ class EnvelopeError(InputError):
 
 
 class WrongSecretError(InputError):
-    """The password (or recovery key) does not open the backup."""
+    """The password (or recovery key) does not open the backup; for a server-hardened backup,
+    `attempts_left` is what the server still allows before it destroys the key."""
+
+    def __init__(self, message: str, attempts_left: int | None = None) -> None:
+        super().__init__(message)
+        self.attempts_left = attempts_left
 
 
 class PasswordPolicyError(InputError):

@@ -243,13 +243,15 @@ def test_rewrap_keeps_the_recovery_slot_and_drops_the_old_password(one: bytes) -
 
 
 def test_unknown_slot_kinds_are_kept_and_authenticated() -> None:
-    """Room for the server-hardened slot: an unknown kind is carried verbatim through a
-    re-wrap, and removing or editing it is caught."""
+    """Room for later slot kinds: an unknown kind is carried verbatim through a re-wrap, and
+    removing or editing it is caught."""
     data, opened = seal(BIP39, PW, params=MINIMUM_KDF)
-    extra = OtherSlot("server", (("oprf", "abc"), ("type", "server")))
+    extra = OtherSlot("future", (("oprf", "abc"), ("type", "future")))
     future = dataclasses.replace(opened.header, slots=(*opened.header.slots, extra))
-    data, opened = sealing._seal_payload(future, BIP39, opened.data_key, opened.password_kek)
-    assert open_envelope(data, PW).header.slots[-1].type == "server"
+    data, opened = sealing._seal_payload(
+        future, BIP39, opened.data_key, opened.password_kek, "password"
+    )
+    assert open_envelope(data, PW).header.slots[-1].type == "future"
     rewrapped, _ = opened.rewrap(Password("Another-Strong-Pass-77"), MINIMUM_KDF)
     assert envelope.inspect(rewrapped).slots[-1] == future.slots[-1]
 

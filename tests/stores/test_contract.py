@@ -1,4 +1,5 @@
-"""One contract, three stores: a folder, moto's S3 server and a WsgiDAV server, all real."""
+"""One contract, every store: a folder, moto's S3 server, a WsgiDAV server and a seedguard
+server's vault, all real."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def _bucket(s3: S3Server, versioned: bool = False) -> str:
     return name
 
 
-@pytest.fixture(params=["folder", "s3", "s3-versioned", "webdav"])
+@pytest.fixture(params=["folder", "s3", "s3-versioned", "webdav", "seedguard"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     kind = request.param
     if kind == "folder":
@@ -48,6 +49,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     elif kind.startswith("s3"):
         s3 = request.getfixturevalue("s3_env")
         yield stores.open_store(f"s3://{_bucket(s3, kind == 's3-versioned')}/seedguard/main")
+    elif kind == "seedguard":
+        request.getfixturevalue("sg_home")  # a new device, so a new account and an empty vault
+        yield stores.open_store(request.getfixturevalue("sg_server").location)
     else:
         dav = request.getfixturevalue("dav_env")
         yield stores.open_store(dav.location(f"backups-{secrets.token_hex(4)}"))

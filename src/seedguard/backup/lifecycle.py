@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from seedguard import home as homes
 from seedguard import stores, wallet
 from seedguard.backup import password_policy
+from seedguard.backup.hardening import ServerHardening
 from seedguard.backup.registry import Entry, Registry
 from seedguard.envelope import (
     DEFAULT_KDF,
@@ -35,6 +37,7 @@ from seedguard.envelope import (
     open_envelope,
     seal,
 )
+from seedguard.envelope.payload import AccountCredential, with_accounts
 from seedguard.errors import (
     BackupMissingError,
     BusyError,
@@ -108,6 +111,7 @@ class CreateResult:
     backup_id: str
     fingerprint: str | None
     locations: tuple[LocationResult, ...]
+    hardened_by: str | None = None
 
 
 class Backups:
@@ -116,19 +120,54 @@ class Backups:
     def __init__(self, home: Path | None = None, report: Report = _quiet) -> None:
         self.registry = Registry(home)
         self.report = report
+        self.hardening = ServerHardening(self.registry.folder)
 
     # -- plumbing -------------------------------------------------------------------------
 
     def store(self, location: str) -> stores.Store:
-        return stores.open_store(location, self.registry.webdav_credentials)
+        return stores.open_store(location, self.registry.webdav_credentials, self.registry.folder)
 
     def _kdf_hook(self, params: Argon2idParams) -> None:
         self.report(f"Deriving the key ({params.describe()})")
 
     def _open(self, data: bytes, secret: Secret) -> Opened:
-        opened = open_envelope(data, secret, self._kdf_hook)
+        hardened = inspect(data).server_slot()
+        if hardened is not None and isinstance(secret, Password):
+            self.report(f"Asking {hardened.server} to evaluate the password (one attempt)")
+        opened = open_envelope(data, secret, self._kdf_hook, self.hardening)
         check_payload(opened.payload)
         return opened
+
+    def _account_credentials(self, servers: Sequence[str]) -> tuple[AccountCredential, ...]:
+        """A fresh recovery credential for this device's account on each server, registered
+        there (as a hash) and carried only inside the backup being made."""
+        from seedguard.client import client_for
+
+        out = []
+        for server in servers:
+            client = client_for(server, self.registry.folder)
+            self.report(f"Registering an account recovery credential with {client.server}")
+            credential = secrets.token_bytes(32)
+            client.add_recovery_credential(credential)
+            account = client.account
+            assert account is not None
+            out.append(AccountCredential(client.server, account, credential))
+        return tuple(out)
+
+    def enroll(self, payload: Payload, revoke_others: bool = False) -> list[str]:
+        """Join this device to the accounts whose credentials the backup carries, where it is
+        not yet a device of them; returns the servers joined."""
+        from seedguard.client import client_for
+
+        joined = []
+        for entry in payload.accounts:
+            client = client_for(entry.server, self.registry.folder)
+            if client.account == entry.account and not revoke_others:
+                continue
+            self.report(f"Joining this device to its account on {entry.server}")
+            client.sign_in(enroll=(entry.account, entry.credential), revoke_others=revoke_others)
+            joined.append(entry.server)
+        return joined
 
     def _write_checked(self, store: stores.Store, name: str, data: bytes, opened: Opened) -> None:
         """Write, read back, and confirm the copy decrypts to the same payload."""
@@ -151,14 +190,34 @@ class Backups:
         label: str | None = None,
         recovery_key: RecoveryKey | None = None,
         params: Argon2idParams | None = None,
+        harden: str | None = None,
+        plain: bool = False,
     ) -> CreateResult:
-        """Seal once, write the same envelope to every location, read each back and check it."""
+        """Seal once, write the same envelope to every location, read each back and check it.
+
+        `harden` names a seedguard server whose guess-limited OPRF key the password slot
+        depends on; a backup with a server among its locations is hardened by that server
+        unless `plain`. Each server involved gets an account recovery credential, which the
+        backup carries."""
+        from seedguard.client import canonical_server
+
         if not locations:
             raise UsageError("Name at least one location with --to.")
+        if harden is not None and plain:
+            raise UsageError("Choose --harden or --no-harden, not both.")
         check_payload(payload)
         password_policy.check(password.text, _user_inputs(payload, label))
         targets = _unique([self.store(loc) for loc in locations])
+        vaults = [t.client.server for t in targets if isinstance(t, stores.ServerStore)]
+        server = (
+            canonical_server(harden) if harden else (vaults[0] if vaults and not plain else None)
+        )
+        involved = sorted({*vaults, *([server] if server else [])})
+        if involved:
+            payload = with_accounts(payload, self._account_credentials(involved))
         params = params or self.registry.kdf() or DEFAULT_KDF
+        if server is not None:
+            self.report(f"Creating this backup's hardening key on {server}")
         data, opened = seal(
             payload,
             password,
@@ -166,6 +225,8 @@ class Backups:
             recovery_key=recovery_key,
             label=label,
             hook=self._kdf_hook,
+            harden=server,
+            service=self.hardening if server else None,
         )
         name = opened.header.backup_id + SUFFIX
         meta = _meta(opened.header, opened.payload)
@@ -179,7 +240,7 @@ class Backups:
                 continue
             self.registry.record(meta, store.location, sha256(data), verified=True)
             results.append(LocationResult(store.location, True))
-        return CreateResult(opened.header.backup_id, meta.fingerprint, tuple(results))
+        return CreateResult(opened.header.backup_id, meta.fingerprint, tuple(results), server)
 
     # -- finding backups at a location ------------------------------------------------------
 
@@ -276,9 +337,18 @@ class Backups:
             )
         return opened
 
-    def restore(self, location: str, secret: Secret, backup_id: str | None = None) -> Opened:
-        """Open a backup and register it (and this location) on this device."""
-        return self.verify(location, secret, backup_id)
+    def restore(
+        self,
+        location: str,
+        secret: Secret,
+        backup_id: str | None = None,
+        revoke_other_devices: bool = False,
+    ) -> Opened:
+        """Open a backup and register it (and this location) on this device; join the server
+        accounts it carries (revoking their other devices when asked: the lost-device case)."""
+        opened = self.verify(location, secret, backup_id)
+        self.enroll(opened.payload, revoke_other_devices)
+        return opened
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -398,7 +468,7 @@ class Backups:
         else:
             assert source is not None
             new_data, new_opened = source.rewrap(
-                new, params or self.registry.kdf() or DEFAULT_KDF, self._kdf_hook
+                new, params or self.registry.kdf() or DEFAULT_KDF, self._kdf_hook, self.hardening
             )
         meta = _meta(new_opened.header, new_opened.payload)
         # 4. Location by location: .new written and read back, then the swap, then clean-up.
@@ -435,6 +505,14 @@ class Backups:
             except SeedguardError as exc:
                 results[location] = _failed(store.location, exc)
         ordered = [results[c.location] for c in entry.copies if c.location in results]
+        old_slot = source.header.server_slot() if source is not None else None
+        if old_slot is not None and ordered and all(r.ok for r in ordered):
+            # Every copy now uses the new key: the old one would only let the old password
+            # back in through a stale copy somewhere.
+            try:
+                self.hardening.delete(old_slot.server, old_slot.handle)
+            except SeedguardError:
+                self.report("The old hardening key could not be deleted; it stays on the server")
         return entry.backup_id, ordered
 
     def _classify(self, data: bytes, old: Secret, new: Password) -> tuple[str, Opened | None]:

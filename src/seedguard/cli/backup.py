@@ -63,7 +63,7 @@ FromOpt = Annotated[
         "--from",
         metavar="LOCATION",
         help="A folder, file:///path, s3://bucket/prefix, webdav+https://host/path, "
-        "or one backup file.",
+        "seedguard+https://host:port, or one backup file.",
     ),
 ]
 NEW_PASSWORD_TRIES = 5
@@ -154,6 +154,19 @@ def create(
             help="Also make a recovery key (twelve words to keep offline) that opens the backup.",
         ),
     ] = False,
+    harden: Annotated[
+        str | None,
+        typer.Option(
+            "--harden",
+            metavar="SERVER",
+            help="Let this seedguard server limit password guesses (seedguard+https://host:port"
+            "): the backup then opens only with its help. Default for a backup kept on a server.",
+        ),
+    ] = None,
+    no_harden: Annotated[
+        bool,
+        typer.Option("--no-harden", help="Do not harden a backup kept on a seedguard server."),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Encrypt a recovery phrase with a backup password and write it to every location."""
@@ -165,12 +178,15 @@ def create(
     password = _read_new_password(inp, inputs, "backup password")
     key = RecoveryKey.generate() if recovery_key else None
     with _progress("Sealing") as backups:
-        result = backups.create(payload, password, to, label=label, recovery_key=key)
+        result = backups.create(
+            payload, password, to, label=label, recovery_key=key, harden=harden, plain=no_harden
+        )
     if json_out:
         value: dict[str, Any] = {
             "backup_id": result.backup_id,
             "fingerprint": result.fingerprint,
             "locations": [r.as_dict() for r in result.locations],
+            "hardened_by": result.hardened_by,
         }
         if key is not None:
             value["recovery_key"] = to_words(key)
@@ -178,6 +194,12 @@ def create(
     else:
         out.print(f"Backup [bold]{result.backup_id}[/] of wallet [cyan]{result.fingerprint}[/]")
         out.print(_locations_table(result.locations))
+        if result.hardened_by:
+            out.print(
+                f"Hardened by [bold]{escape(result.hardened_by)}[/]: a wrong password counts "
+                "there, and the backup opens only while that server is reachable"
+                + (". The recovery key opens it without the server." if key else ".")
+            )
         if key is not None:
             out.print(
                 Panel(
@@ -216,6 +238,7 @@ def list_(location: FromOpt, json_out: JsonOpt = False) -> None:
                         "created": h.created,
                         "kdf": _kdf_json(h),
                         "recovery_key": h.has_recovery_key(),
+                        "hardened_by": slot.server if (slot := h.server_slot()) else None,
                     }
                     for h in headers
                 ],
@@ -229,16 +252,19 @@ def list_(location: FromOpt, json_out: JsonOpt = False) -> None:
         out.print(f"No seedguard backups at {escape(location)}.")
         return
     table = Table()
-    for column in ("id", "label", "kind", "created", "key derivation", "recovery key"):
+    columns = ("id", "label", "kind", "created", "key derivation", "hardened by", "recovery key")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for h in headers:
         params = h.password_kdf()
+        slot = h.server_slot()
         table.add_row(
             h.backup_id,
             escape(h.label or ""),
             h.kind,
             h.created,
             params.describe() if params else "",
+            slot.server if slot else "",
             "yes" if h.has_recovery_key() else "no",
         )
     out.print(table)
@@ -361,6 +387,14 @@ def restore(
     backup_id: IdOpt = None,
     recovery: RecoveryOpt = False,
     count: Annotated[int, typer.Option("--count", help="Addresses per chain to compare.")] = 3,
+    revoke: Annotated[
+        bool,
+        typer.Option(
+            "--revoke-other-devices",
+            help="A device was lost: join this device to the backup's server accounts and "
+            "revoke every other device there.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Open a backup (found by itself when --id is left out) and show the phrase, its
@@ -369,8 +403,9 @@ def restore(
         raise UsageError("--count takes 1 to 100.")
     secret = _read_secret(SecretInput(), recovery)
     with _progress("Opening") as backups:
-        opened = backups.restore(location, secret, backup_id)
+        opened = backups.restore(location, secret, backup_id, revoke_other_devices=revoke)
     value = _restored_json(opened, count)
+    value["accounts"] = [a.server for a in opened.payload.accounts]
     if json_out:
         emit_json(value)
         return

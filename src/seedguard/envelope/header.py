@@ -109,6 +109,35 @@ class RecoverySlot:
         }
 
 
+SERVER_KDF = "argon2id+oprf-ristretto255-sha512"
+MAX_SERVER_CHARS = 300
+SERVER_PATTERN = re.compile(r"^https?://[A-Za-z0-9.\[\]:-]+:\d{1,5}$")
+
+
+@dataclass(frozen=True)
+class ServerSlot:
+    """The data key wrapped under a key derived from Argon2id(password, salt) and the RFC 9497
+    OPRF output of the server's per-backup key; `handle` lets the server find that key."""
+
+    server: str
+    handle: bytes
+    kdf: Argon2idParams
+    salt: bytes
+    nonce: bytes
+    wrapped: bytes
+    type: str = field(default="server", init=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "handle": b64(self.handle),
+            "kdf": {"alg": SERVER_KDF, **self.kdf.as_dict(), "salt": b64(self.salt)},
+            "nonce": b64(self.nonce),
+            "server": self.server,
+            "type": self.type,
+            "wrapped": b64(self.wrapped),
+        }
+
+
 @dataclass(frozen=True)
 class OtherSlot:
     """A slot of a kind this version does not open (room for later kinds): kept verbatim."""
@@ -120,7 +149,7 @@ class OtherSlot:
         return dict(self.fields)
 
 
-Slot = PasswordSlot | RecoverySlot | OtherSlot
+Slot = PasswordSlot | RecoverySlot | ServerSlot | OtherSlot
 
 
 @dataclass(frozen=True)
@@ -149,9 +178,12 @@ class Header:
 
     def password_kdf(self) -> Argon2idParams | None:
         for slot in self.slots:
-            if isinstance(slot, PasswordSlot):
+            if isinstance(slot, PasswordSlot | ServerSlot):
                 return slot.kdf
         return None
+
+    def server_slot(self) -> ServerSlot | None:
+        return next((s for s in self.slots if isinstance(s, ServerSlot)), None)
 
     def has_recovery_key(self) -> bool:
         return any(isinstance(slot, RecoverySlot) for slot in self.slots)
@@ -210,6 +242,8 @@ def _parse_slot(raw: Any, index: int) -> Slot:
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         raise _damaged(f"key slot {index + 1} has no type")
     kind = raw["type"]
+    if kind == "server":
+        return _parse_server_slot(raw, index)
     if kind not in ("password", "recovery"):
         return OtherSlot(kind, tuple(sorted(raw.items())))
     if set(raw) != {"kdf", "nonce", "type", "wrapped"} or not isinstance(raw["kdf"], dict):
@@ -231,6 +265,34 @@ def _parse_slot(raw: Any, index: int) -> Slot:
             "The recovery-key slot uses a KDF this version does not know: update seedguard."
         )
     return RecoverySlot(salt, nonce, wrapped)
+
+
+def _parse_server_slot(raw: dict[str, Any], index: int) -> ServerSlot:
+    fields = {"handle", "kdf", "nonce", "server", "type", "wrapped"}
+    if set(raw) != fields or not isinstance(raw["kdf"], dict):
+        raise _damaged(f"key slot {index + 1} has unexpected fields")
+    kdf = raw["kdf"]
+    if set(kdf) != {"alg", "m", "t", "p", "salt"} or kdf["alg"] != SERVER_KDF:
+        raise EnvelopeError(
+            "The server-hardened slot uses a KDF this version does not know: update seedguard."
+        )
+    server = raw["server"]
+    if (
+        not isinstance(server, str)
+        or len(server) > MAX_SERVER_CHARS
+        or not SERVER_PATTERN.match(server)
+    ):
+        raise _damaged("the hardening server's address is malformed")
+    params = Argon2idParams(_int(kdf["m"], "m"), _int(kdf["t"], "t"), _int(kdf["p"], "p"))
+    params.check_bounds()
+    return ServerSlot(
+        server=server,
+        handle=unb64(raw["handle"], "a hardening handle", 32),
+        kdf=params,
+        salt=unb64(kdf["salt"], "a salt", SALT_BYTES),
+        nonce=unb64(raw["nonce"], "a slot nonce", 24),
+        wrapped=unb64(raw["wrapped"], "a wrapped key", 48),
+    )
 
 
 def parse_header(data: bytes) -> Header:

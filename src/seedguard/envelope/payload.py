@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from seedguard.envelope.header import b64, canonical_json, unb64
@@ -21,12 +21,32 @@ FINGERPRINT = re.compile(r"^[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True, repr=False)
+class AccountCredential:
+    """A seedguard server account's recovery credential (256 random bits): with it a new
+    device joins the account after the old one is lost. Kept only inside backups."""
+
+    server: str
+    account: str
+    credential: bytes
+
+    def as_dict(self) -> dict[str, str]:
+        return {"account": self.account, "credential": b64(self.credential), "server": self.server}
+
+    def __repr__(self) -> str:
+        return f"AccountCredential(server={self.server!r}, account={self.account!r}, ***)"
+
+
+Accounts = tuple[AccountCredential, ...]
+
+
+@dataclass(frozen=True, repr=False)
 class Bip39Payload:
     """A BIP-39 phrase, its optional passphrase, and the fingerprint of the wallet they open."""
 
     mnemonic: str
     passphrase: str
     fingerprint: str
+    accounts: Accounts = field(default=(), compare=True)
     kind = "bip39"
 
     def fields(self) -> dict[str, Any]:
@@ -45,6 +65,7 @@ class Slip39SharePayload:
 
     share: str
     fingerprint: str | None = None
+    accounts: Accounts = field(default=(), compare=True)
     kind = "slip39-share"
 
     def fields(self) -> dict[str, Any]:
@@ -60,6 +81,7 @@ class MpcSharePayload:
 
     share: bytes
     fingerprint: str | None = None
+    accounts: Accounts = field(default=(), compare=True)
     kind = "mpc-share"
 
     def fields(self) -> dict[str, Any]:
@@ -74,6 +96,7 @@ class RawPayload:
     """Any bytes the caller wants sealed."""
 
     data: bytes
+    accounts: Accounts = field(default=(), compare=True)
     kind = "raw"
 
     def fields(self) -> dict[str, Any]:
@@ -93,7 +116,10 @@ def _with_fingerprint(fields: dict[str, Any], fingerprint: str | None) -> dict[s
 
 
 def encode(payload: Payload) -> bytes:
-    body = canonical_json({"kind": payload.kind, **payload.fields()})
+    fields: dict[str, Any] = {"kind": payload.kind, **payload.fields()}
+    if payload.accounts:
+        fields["accounts"] = [a.as_dict() for a in payload.accounts]
+    body = canonical_json(fields)
     if len(body) > MAX_PLAINTEXT:
         raise EnvelopeError(f"The secret is larger than {MAX_PLAINTEXT // 1024} KiB.")
     framed = struct.pack(">I", len(body)) + body
@@ -120,6 +146,30 @@ def _fp(raw: dict[str, Any], required: bool) -> Any:
     return value
 
 
+def _accounts(raw: Any) -> Accounts:
+    if not isinstance(raw, list) or len(raw) > 16:
+        raise _bad("the account list is malformed")
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"account", "credential", "server"}:
+            raise _bad("an account entry is malformed")
+        out.append(
+            AccountCredential(
+                _str(item, "server"),
+                _str(item, "account"),
+                unb64(item["credential"], "a credential", 32),
+            )
+        )
+    return tuple(out)
+
+
+def with_accounts(payload: Payload, accounts: Accounts) -> Payload:
+    """The payload carrying `accounts` (merged by server: the newest credential wins)."""
+    merged = {a.server: a for a in payload.accounts}
+    merged.update({a.server: a for a in accounts})
+    return replace(payload, accounts=tuple(merged[k] for k in sorted(merged)))
+
+
 def decode(plaintext: bytes, kind: str) -> Payload:
     """Parse a decrypted plaintext; `kind` is the header's, which the payload must repeat."""
     if len(plaintext) < 4 or len(plaintext) % PAD_BLOCK:
@@ -134,24 +184,26 @@ def decode(plaintext: bytes, kind: str) -> Payload:
     if not isinstance(raw, dict) or raw.get("kind") != kind:
         raise _bad("its kind differs from the header's")
     allowed = {
-        "bip39": {"kind", "mnemonic", "passphrase", "fingerprint"},
-        "slip39-share": {"kind", "share", "fingerprint"},
-        "mpc-share": {"kind", "share", "fingerprint"},
-        "raw": {"kind", "data"},
+        "bip39": {"kind", "mnemonic", "passphrase", "fingerprint", "accounts"},
+        "slip39-share": {"kind", "share", "fingerprint", "accounts"},
+        "mpc-share": {"kind", "share", "fingerprint", "accounts"},
+        "raw": {"kind", "data", "accounts"},
     }[kind]
     if not set(raw) <= allowed:
         raise _bad("unexpected fields")
-    if kind == "bip39":
-        passphrase = raw.get("passphrase", "")
-        if not isinstance(passphrase, str):
-            raise _bad("the passphrase is malformed")
-        return Bip39Payload(_str(raw, "mnemonic"), passphrase, _fp(raw, True))
-    if kind == "slip39-share":
-        return Slip39SharePayload(_str(raw, "share"), _fp(raw, False))
     try:
+        accounts = _accounts(raw.get("accounts", []))
+        if kind == "bip39":
+            passphrase = raw.get("passphrase", "")
+            if not isinstance(passphrase, str):
+                raise _bad("the passphrase is malformed")
+            return Bip39Payload(_str(raw, "mnemonic"), passphrase, _fp(raw, True), accounts)
+        if kind == "slip39-share":
+            return Slip39SharePayload(_str(raw, "share"), _fp(raw, False), accounts)
         if kind == "mpc-share":
-            return MpcSharePayload(unb64(_str(raw, "share"), "the share"), _fp(raw, False))
-        return RawPayload(unb64(raw.get("data", ""), "the data"))
+            share = unb64(_str(raw, "share"), "the share")
+            return MpcSharePayload(share, _fp(raw, False), accounts)
+        return RawPayload(unb64(raw.get("data", ""), "the data"), accounts)
     except EnvelopeError as exc:  # unb64 speaks of the header; this is the sealed content
         if "content is malformed" in exc.message:
             raise

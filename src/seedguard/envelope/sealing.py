@@ -1,19 +1,22 @@
 """Sealing and opening: a random data key encrypts the payload, key slots wrap the data key.
 
-A password change re-wraps the password slot and leaves the data key and every other slot
-(the recovery key's, later the server's) as they are. The payload's associated data is the
+A password change re-wraps the password slot (or the server-hardened slot) and leaves the data
+key and every other slot as they are. The payload's associated data is the
 whole header, slots included, so a change to any slot is caught when the payload opens; the
 payload is re-sealed under the same data key with a fresh random nonce on every re-wrap.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import secrets
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from seedguard.envelope import container
 from seedguard.envelope import payload as payloads
@@ -23,15 +26,18 @@ from seedguard.envelope.header import (
     Header,
     PasswordSlot,
     RecoverySlot,
+    ServerSlot,
     Slot,
     check_label,
 )
 from seedguard.envelope.payload import Payload
-from seedguard.errors import EnvelopeError, WrongSecretError
-from seedguard.primitives import aead, kdf
+from seedguard.errors import EnvelopeError, SeedguardError, WrongSecretError
+from seedguard.primitives import aead, kdf, oprf
 
 RECOVERY_KEY_BYTES = 16
 RECOVERY_INFO = b"seedguard/envelope/v1/recovery-slot"
+SERVER_INFO = b"seedguard/envelope/v1/server-slot"
+PROOF_INFO = b"seedguard/envelope/v1/server-proof"
 
 DEFAULT_KDF = Argon2idParams(memory_kib=256 * 1024, iterations=3, parallelism=4)
 # The least a new backup may use (OWASP's floor for Argon2id: 19 MiB, two passes).
@@ -69,6 +75,22 @@ Secret = Password | RecoveryKey
 KdfHook = Callable[[Argon2idParams], None]  # told before each Argon2id run (progress display)
 
 
+class OprfService(Protocol):
+    """The server side of a hardened slot, reached over the network (seedguard.backup)."""
+
+    def create(self, server: str, blinded: bytes) -> tuple[bytes, bytes]:
+        """A new per-backup key: (handle, evaluated element)."""
+        ...
+
+    def register(self, server: str, handle: bytes, verifier: bytes) -> None: ...
+
+    def evaluate(self, server: str, handle: bytes, blinded: bytes) -> tuple[bytes, int]:
+        """(evaluated element, attempts left); counts one attempt."""
+        ...
+
+    def prove(self, server: str, handle: bytes, proof: bytes) -> None: ...
+
+
 def check_new_kdf(params: Argon2idParams) -> None:
     params.check_bounds()
     if params.memory_kib < MINIMUM_KDF.memory_kib or params.iterations < MINIMUM_KDF.iterations:
@@ -102,6 +124,70 @@ def _no_hook(_: Argon2idParams) -> None:
     return None
 
 
+def _server_keys(argon: bytes, output: bytes, salt: bytes) -> tuple[bytes, bytes]:
+    """(slot key, proof) from the Argon2id output and the OPRF output together: neither alone
+    gives either, so a stolen envelope needs the server, and a stolen server needs Argon2id."""
+    ikm = argon + output
+    return (
+        kdf.hkdf_sha256(ikm, salt=salt, info=SERVER_INFO),
+        kdf.hkdf_sha256(ikm, salt=salt, info=PROOF_INFO),
+    )
+
+
+def _new_server_slot(
+    backup_id: str,
+    data_key: bytes,
+    password: Password,
+    params: Argon2idParams,
+    hook: KdfHook,
+    server: str,
+    service: OprfService,
+) -> tuple[ServerSlot, bytes]:
+    salt = os.urandom(SALT_BYTES)
+    argon = _password_kek(password, salt, params, hook)
+    state = oprf.blind(password.encoded())
+    handle, evaluated = service.create(server, state.blinded_element)
+    kek, proof = _server_keys(argon, _finalize(state, evaluated), salt)
+    service.register(server, handle, hashlib.sha256(proof).digest())
+    nonce = aead.random_nonce()
+    wrapped = aead.seal(kek, nonce, data_key, _slot_aad(backup_id, "server"))
+    return ServerSlot(server, handle, params, salt, nonce, wrapped), kek
+
+
+def _finalize(state: oprf.Blind, evaluated: bytes) -> bytes:
+    try:
+        return oprf.finalize(state, evaluated)
+    except oprf.OprfError:
+        raise EnvelopeError("The hardening server answered with a malformed element.") from None
+
+
+def _open_server_slot(
+    slot: ServerSlot, backup_id: str, password: Password, hook: KdfHook, service: OprfService
+) -> tuple[bytes, bytes]:
+    argon = _password_kek(password, slot.salt, slot.kdf, hook)
+    state = oprf.blind(password.encoded())
+    evaluated, left = service.evaluate(slot.server, slot.handle, state.blinded_element)
+    kek, proof = _server_keys(argon, _finalize(state, evaluated), slot.salt)
+    data_key = _unwrap(kek, slot, backup_id)
+    if data_key is None:
+        if left <= 0:
+            raise WrongSecretError(
+                f"Wrong password, and that was the last attempt: the server at {slot.server} "
+                "has destroyed this backup's key. Only its recovery key can open it now.",
+                attempts_left=0,
+            )
+        raise WrongSecretError(
+            f"Wrong password: {left} attempt{'s' if left != 1 else ''} left before the "
+            f"server at {slot.server} destroys this backup's key.",
+            attempts_left=left,
+        )
+    # Opened all the same if the proof cannot be delivered: the attempt stays counted until
+    # the next good open.
+    with contextlib.suppress(SeedguardError):
+        service.prove(slot.server, slot.handle, proof)
+    return data_key, kek
+
+
 @dataclass(frozen=True, repr=False)
 class Opened:
     """An envelope opened in memory: its header, its payload, and the keys to re-wrap it."""
@@ -109,8 +195,10 @@ class Opened:
     header: Header
     payload: Payload
     data_key: bytes = field(repr=False)
-    # The password slot's key, cached so a freshly written copy is checked without a KDF run.
+    # The password (or server) slot's key, cached so a freshly written copy is checked
+    # without a KDF run or a server round trip.
     password_kek: bytes | None = field(default=None, repr=False)
+    kek_slot: str = "password"
 
     def __repr__(self) -> str:
         return f"Opened(backup_id={self.header.backup_id!r}, kind={self.header.kind!r})"
@@ -123,7 +211,8 @@ class Opened:
             if box.header != self.header:
                 return False
             if self.password_kek is not None:
-                slot = next(s for s in box.header.slots if isinstance(s, PasswordSlot))
+                slot = next(s for s in box.header.slots if s.type == self.kek_slot)
+                assert isinstance(slot, PasswordSlot | ServerSlot)
                 aad = _slot_aad(box.header.backup_id, slot.type)
                 if aead.open_(self.password_kek, slot.nonce, slot.wrapped, aad) != self.data_key:
                     return False
@@ -133,19 +222,30 @@ class Opened:
             return False
 
     def rewrap(
-        self, new_password: Password, params: Argon2idParams = DEFAULT_KDF, hook: KdfHook = _no_hook
+        self,
+        new_password: Password,
+        params: Argon2idParams = DEFAULT_KDF,
+        hook: KdfHook = _no_hook,
+        service: OprfService | None = None,
     ) -> tuple[bytes, Opened]:
         """A new envelope, same id and data key, whose password slot opens with `new_password`
-        only. Other slots are kept; the payload is re-sealed with a fresh nonce."""
+        only. A hardened envelope gets a new server slot (a new key on the same server). Other
+        slots are kept; the payload is re-sealed with a fresh nonce."""
         check_new_kdf(params)
-        slot, kek = _new_password_slot(
-            self.header.backup_id, self.data_key, new_password, params, hook
-        )
-        slots = tuple(slot if isinstance(s, PasswordSlot) else s for s in self.header.slots)
-        if not any(isinstance(s, PasswordSlot) for s in slots):
-            slots = (slot, *slots)
-        header = replace(self.header, nonce=aead.random_nonce(), slots=slots)
-        return _seal_payload(header, self.payload, self.data_key, kek)
+        backup_id = self.header.backup_id
+        hardened = self.header.server_slot()
+        new: PasswordSlot | ServerSlot
+        if hardened is not None:
+            if service is None:
+                raise EnvelopeError("This backup is server-hardened: a server must re-wrap it.")
+            new, kek = _new_server_slot(
+                backup_id, self.data_key, new_password, params, hook, hardened.server, service
+            )
+        else:
+            new, kek = _new_password_slot(backup_id, self.data_key, new_password, params, hook)
+        kept = [s for s in self.header.slots if not isinstance(s, PasswordSlot | ServerSlot)]
+        header = replace(self.header, nonce=aead.random_nonce(), slots=(new, *kept))
+        return _seal_payload(header, self.payload, self.data_key, kek, new.type)
 
 
 def _new_password_slot(
@@ -159,11 +259,11 @@ def _new_password_slot(
 
 
 def _seal_payload(
-    header: Header, payload: Payload, data_key: bytes, kek: bytes | None
+    header: Header, payload: Payload, data_key: bytes, kek: bytes | None, kek_slot: str
 ) -> tuple[bytes, Opened]:
     aad = container.prefix(header)
     ciphertext = aead.seal(data_key, header.nonce, payloads.encode(payload), aad)
-    return container.frame(header, ciphertext), Opened(header, payload, data_key, kek)
+    return container.frame(header, ciphertext), Opened(header, payload, data_key, kek, kek_slot)
 
 
 def new_backup_id() -> str:
@@ -180,13 +280,24 @@ def seal(
     backup_id: str | None = None,
     created: str | None = None,
     hook: KdfHook = _no_hook,
+    harden: str | None = None,
+    service: OprfService | None = None,
 ) -> tuple[bytes, Opened]:
-    """Seal `payload` under a fresh data key; returns the envelope and its opened form."""
+    """Seal `payload` under a fresh data key; returns the envelope and its opened form.
+
+    With `harden` (a server address) the password slot is a server-hardened slot instead: the
+    password opens the envelope only with the help of that server (`service`)."""
     check_new_kdf(params)
     backup_id = backup_id or new_backup_id()
     data_key = secrets.token_bytes(aead.KEY_BYTES)
-    slot, kek = _new_password_slot(backup_id, data_key, password, params, hook)
-    slots: list[Slot] = [slot]
+    first: PasswordSlot | ServerSlot
+    if harden is not None:
+        if service is None:
+            raise EnvelopeError("A server-hardened backup needs the server's OPRF service.")
+        first, kek = _new_server_slot(backup_id, data_key, password, params, hook, harden, service)
+    else:
+        first, kek = _new_password_slot(backup_id, data_key, password, params, hook)
+    slots: list[Slot] = [first]
     if recovery_key is not None:
         salt = os.urandom(SALT_BYTES)
         nonce = aead.random_nonce()
@@ -202,7 +313,7 @@ def seal(
         nonce=aead.random_nonce(),
         slots=tuple(slots),
     )
-    return _seal_payload(header, payload, data_key, kek)
+    return _seal_payload(header, payload, data_key, kek, first.type)
 
 
 def inspect(data: bytes) -> Header:
@@ -210,8 +321,10 @@ def inspect(data: bytes) -> Header:
     return container.unframe(data).header
 
 
-def open_envelope(data: bytes, secret: Secret, hook: KdfHook = _no_hook) -> Opened:
-    """Open with a password or a recovery key.
+def open_envelope(
+    data: bytes, secret: Secret, hook: KdfHook = _no_hook, service: OprfService | None = None
+) -> Opened:
+    """Open with a password or a recovery key; a server-hardened slot needs `service`.
 
     Raises WrongSecretError when no slot of that kind opens, EnvelopeError when the file is
     damaged or was tampered with (a slot opened but the payload did not).
@@ -220,9 +333,11 @@ def open_envelope(data: bytes, secret: Secret, hook: KdfHook = _no_hook) -> Open
     header = box.header
     data_key: bytes | None = None
     kek: bytes | None = None
+    kek_slot = "password"
     if isinstance(secret, Password):
         slots = [s for s in header.slots if isinstance(s, PasswordSlot)]
-        if not slots:
+        hardened = header.server_slot()
+        if not slots and hardened is None:
             raise WrongSecretError("This backup has no password slot.")
         for slot in slots:
             candidate = _password_kek(secret, slot.salt, slot.kdf, hook)
@@ -230,6 +345,14 @@ def open_envelope(data: bytes, secret: Secret, hook: KdfHook = _no_hook) -> Open
             if data_key is not None:
                 kek = candidate
                 break
+        if data_key is None and hardened is not None:
+            if service is None:
+                raise WrongSecretError(
+                    f"This backup is hardened by the seedguard server at {hardened.server}: "
+                    "its password opens it only with that server's help."
+                )
+            data_key, kek = _open_server_slot(hardened, header.backup_id, secret, hook, service)
+            kek_slot = "server"
         if data_key is None:
             raise WrongSecretError("Wrong password: it does not open this backup.")
     else:
@@ -251,10 +374,12 @@ def open_envelope(data: bytes, secret: Secret, hook: KdfHook = _no_hook) -> Open
             "The backup was altered: the key opened but the content failed its authentication "
             "check. Do not trust this copy; use another one."
         ) from None
-    return Opened(header, payloads.decode(plain, header.kind), data_key, kek)
+    return Opened(header, payloads.decode(plain, header.kind), data_key, kek, kek_slot)
 
 
-def _unwrap(kek: bytes, slot: PasswordSlot | RecoverySlot, backup_id: str) -> bytes | None:
+def _unwrap(
+    kek: bytes, slot: PasswordSlot | RecoverySlot | ServerSlot, backup_id: str
+) -> bytes | None:
     try:
         key = aead.open_(kek, slot.nonce, slot.wrapped, _slot_aad(backup_id, slot.type))
     except aead.AuthenticationFailed:

@@ -3,6 +3,7 @@
 /path, ~/path, file:///path        a local or synced folder (or one backup file, read-only)
 s3://bucket[/prefix]               S3-compatible storage (AWS configuration and environment)
 webdav+https://host[:port]/path    WebDAV; webdav+http:// for a server on a trusted network
+seedguard+https://host:port        a seedguard server's vault (this device's account there)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from seedguard.errors import UsageError
 from seedguard.stores.base import ObjectInfo, Store
 from seedguard.stores.folder import FileStore, FolderStore
 from seedguard.stores.s3 import S3Store
+from seedguard.stores.server import ServerStore
 from seedguard.stores.webdav import WebDavStore
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "FolderStore",
     "ObjectInfo",
     "S3Store",
+    "ServerStore",
     "Store",
     "WebDavStore",
     "open_store",
@@ -32,14 +35,19 @@ __all__ = [
 
 Credentials = Callable[[str], tuple[str, str] | None]  # host[:port] -> (user, password)
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-SCHEMES = "a folder path, file:///path, s3://bucket/prefix or webdav+https://host/path"
+SCHEMES = (
+    "a folder path, file:///path, s3://bucket/prefix, webdav+https://host/path or "
+    "seedguard+https://host:port"
+)
 
 
 def _no_credentials(_: str) -> tuple[str, str] | None:
     return None
 
 
-def open_store(location: str, credentials: Credentials = _no_credentials) -> Store:
+def open_store(
+    location: str, credentials: Credentials = _no_credentials, home: Path | None = None
+) -> Store:
     """The store for `location`; a UsageError names the accepted forms when it is malformed."""
     text = location.strip()
     if not text:
@@ -72,8 +80,8 @@ def open_store(location: str, credentials: Credentials = _no_credentials) -> Sto
         canonical = f"{scheme}://{host}{path}"
         auth = credentials(host) or credentials(parts.hostname) or _netrc(parts.hostname)
         return WebDavStore(canonical, f"{http}://{host}{path}/", auth)
-    if scheme.startswith("seedguard+"):
-        raise UsageError(f"{location}: seedguard server locations are not supported yet.")
+    if scheme in ("seedguard+http", "seedguard+https"):
+        return ServerStore(text, home)
     raise UsageError(f"{location}: unknown kind of location; give {SCHEMES}.")
 
 

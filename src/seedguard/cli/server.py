@@ -1,0 +1,94 @@
+"""`seedguard server ...`: run the server and migrate its database (docs/server.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from seedguard import home as homes
+from seedguard.cli.render import emit_json, out
+from seedguard.errors import UsageError
+
+app = typer.Typer(
+    help="Run a seedguard server (accounts, vault, guess-limited hardening).",
+    no_args_is_help=True,
+)
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        metavar="URL",
+        help="sqlite:///path or postgresql://user@host:port/db (password in ~/.pgpass). "
+        "Default: SQLite under $SEEDGUARD_HOME/server/.",
+    ),
+]
+
+
+def _url(database: str | None) -> str:
+    from seedguard.server import db
+
+    return database or db.default_url(homes.ensure(homes.home()))
+
+
+@app.command("migrate")
+def migrate(
+    database: DatabaseOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Create or upgrade the database schema (Alembic migrations). Safe to run again."""
+    from seedguard.server import db
+
+    before, after = db.migrate(_url(database))
+    if json_out:
+        emit_json({"before": before, "after": after})
+    elif before == after:
+        out.print(f"The database is up to date (revision {after}).")
+    else:
+        out.print(f"Migrated the database from {before or 'empty'} to revision {after}.")
+
+
+@app.command("run")
+def run(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8765,
+    database: DatabaseOpt = None,
+    max_attempts: Annotated[
+        int,
+        typer.Option(help="Wrong passwords in a row before a backup's OPRF key is destroyed."),
+    ] = 10,
+    max_object_kib: Annotated[int, typer.Option(help="Largest vault object, KiB.", min=1)] = 1024,
+    quota_mib: Annotated[int, typer.Option(help="Vault quota per account, MiB.", min=1)] = 16,
+    token_ttl: Annotated[int, typer.Option(help="Session token lifetime, seconds.", min=1)] = 900,
+    rate_per_ip: Annotated[
+        int, typer.Option(help="Requests per minute per client address (0: no limit).", min=0)
+    ] = 1200,
+    rate_per_account: Annotated[
+        int, typer.Option(help="Requests per minute per account (0: no limit).", min=0)
+    ] = 600,
+    trust_proxy: Annotated[
+        bool,
+        typer.Option(help="Take client addresses from X-Forwarded-For (behind a proxy only)."),
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the HTTP API. Logs are JSON lines on stderr. Stop with Ctrl-C."""
+    from seedguard.server.serve import serve
+    from seedguard.server.settings import Settings
+
+    if not 1 <= max_attempts <= 1000:
+        raise UsageError("--max-attempts takes 1 to 1000.")
+    if log_level not in ("debug", "info", "warning", "error"):
+        raise UsageError("--log-level takes debug, info, warning or error.")
+    settings = Settings(
+        database_url=_url(database),
+        max_attempts=max_attempts,
+        max_object_bytes=max_object_kib * 1024,
+        quota_bytes=quota_mib * 1024 * 1024,
+        token_ttl=token_ttl,
+        rate_per_ip=rate_per_ip,
+        rate_per_account=rate_per_account,
+        trust_proxy=trust_proxy,
+    )
+    serve(settings, host, port, log_level)

@@ -1,0 +1,212 @@
+"""Accounts and devices: a device proves its key by signing a one-use challenge and gets a
+short-lived session token. Tokens and recovery credentials are stored as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from coincurve import PublicKey
+from sqlalchemy.engine import Connection
+
+from seedguard.server import db
+from seedguard.server.refusals import Refused, not_found, unauthenticated
+from seedguard.server.settings import Settings
+
+AUTH_TAG = b"seedguard/auth/v1\x00"  # the signed message is AUTH_TAG || challenge
+
+
+@dataclass(frozen=True)
+class Session:
+    account_id: str
+    device_id: str
+
+
+def _hash(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def device_id(public_key: bytes) -> str:
+    return hashlib.sha256(public_key).hexdigest()[:32]
+
+
+def _public_key(raw: bytes) -> bytes:
+    try:
+        return PublicKey(raw).format(compressed=True)
+    except (ValueError, TypeError):
+        raise Refused(400, "public_key is not a compressed secp256k1 public key.") from None
+
+
+def issue_challenge(conn: Connection, settings: Settings, public_key: bytes) -> bytes:
+    key = _public_key(public_key)
+    now = settings.clock()
+    conn.execute(sa.delete(db.challenges).where(db.challenges.c.expires < now))
+    challenge = secrets.token_bytes(32)
+    conn.execute(
+        sa.insert(db.challenges).values(
+            challenge=challenge, public_key=key, expires=now + settings.challenge_ttl
+        )
+    )
+    return challenge
+
+
+def _consume_challenge(
+    conn: Connection, settings: Settings, public_key: bytes, challenge: bytes, signature: bytes
+) -> None:
+    # Deleted in the same transaction that uses it: a replay finds nothing.
+    row = conn.execute(
+        sa.delete(db.challenges)
+        .where(db.challenges.c.challenge == challenge)
+        .returning(db.challenges.c.public_key, db.challenges.c.expires)
+    ).first()
+    if row is None or row.public_key != public_key or row.expires < settings.clock():
+        raise unauthenticated("The challenge is unknown, used or expired: ask for a new one.")
+    try:
+        valid = PublicKey(public_key).verify(signature, AUTH_TAG + challenge)
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise unauthenticated("The signature does not match the device key.")
+
+
+def sign_in(
+    conn: Connection,
+    settings: Settings,
+    public_key: bytes,
+    challenge: bytes,
+    signature: bytes,
+    *,
+    register: bool = False,
+    enroll_account: str | None = None,
+    credential: bytes | None = None,
+    revoke_others: bool = False,
+) -> tuple[bytes, Session]:
+    """A session token for a device that signed its challenge; registers a new account, or
+    enrolls the device in an account with a recovery credential, when asked."""
+    key = _public_key(public_key)
+    _consume_challenge(conn, settings, key, challenge, signature)
+    now = settings.clock()
+    row = conn.execute(sa.select(db.devices).where(db.devices.c.public_key == key)).first()
+    if row is not None:
+        if row.revoked is not None:
+            raise Refused(403, "This device was revoked from its account.")
+        session = Session(row.account_id, row.id)
+    elif enroll_account is not None and credential is not None:
+        found = conn.execute(
+            sa.select(db.recovery_credentials.c.account_id).where(
+                db.recovery_credentials.c.verifier == _hash(credential)
+            )
+        ).first()
+        if found is None or not hmac.compare_digest(found.account_id, enroll_account):
+            raise Refused(403, "The account recovery credential is not valid for that account.")
+        session = Session(enroll_account, device_id(key))
+        conn.execute(
+            sa.insert(db.devices).values(
+                id=session.device_id, account_id=enroll_account, public_key=key, created=now
+            )
+        )
+        if revoke_others:
+            revoke_all_but(conn, settings, session)
+    elif register:
+        session = Session(secrets.token_hex(16), device_id(key))
+        conn.execute(sa.insert(db.accounts).values(id=session.account_id, created=now))
+        conn.execute(
+            sa.insert(db.devices).values(
+                id=session.device_id, account_id=session.account_id, public_key=key, created=now
+            )
+        )
+    else:
+        raise Refused(403, "This device is not registered: register it or enroll it first.")
+    token = secrets.token_bytes(32)
+    conn.execute(sa.delete(db.tokens).where(db.tokens.c.expires < now))
+    conn.execute(
+        sa.insert(db.tokens).values(
+            token_hash=_hash(token),
+            device_id=session.device_id,
+            account_id=session.account_id,
+            expires=now + settings.token_ttl,
+        )
+    )
+    return token, session
+
+
+def authenticate(conn: Connection, settings: Settings, token: bytes) -> Session:
+    row = conn.execute(
+        sa.select(db.tokens.c.account_id, db.tokens.c.device_id, db.tokens.c.expires)
+        .join(db.devices, db.devices.c.id == db.tokens.c.device_id)
+        .where(db.tokens.c.token_hash == _hash(token), db.devices.c.revoked.is_(None))
+    ).first()
+    if row is None:
+        raise unauthenticated("The session token is unknown or was revoked: sign in again.")
+    if row.expires < settings.clock():
+        raise unauthenticated("The session token expired: sign in again.")
+    return Session(row.account_id, row.device_id)
+
+
+def list_devices(conn: Connection, session: Session) -> list[dict[str, object]]:
+    rows = conn.execute(
+        sa.select(db.devices)
+        .where(db.devices.c.account_id == session.account_id)
+        .order_by(db.devices.c.created)
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "created": r.created,
+            "revoked": r.revoked,
+            "current": r.id == session.device_id,
+        }
+        for r in rows
+    ]
+
+
+def revoke(conn: Connection, settings: Settings, session: Session, target: str) -> None:
+    result = conn.execute(
+        sa.update(db.devices)
+        .where(db.devices.c.id == target, db.devices.c.account_id == session.account_id)
+        .values(revoked=sa.func.coalesce(db.devices.c.revoked, settings.clock()))
+    )
+    if result.rowcount == 0:
+        raise not_found(f"Device {target}")
+    conn.execute(sa.delete(db.tokens).where(db.tokens.c.device_id == target))
+
+
+def revoke_all_but(conn: Connection, settings: Settings, session: Session) -> None:
+    others = sa.select(db.devices.c.id).where(
+        db.devices.c.account_id == session.account_id, db.devices.c.id != session.device_id
+    )
+    conn.execute(sa.delete(db.tokens).where(db.tokens.c.device_id.in_(others)))
+    conn.execute(
+        sa.update(db.devices)
+        .where(
+            db.devices.c.account_id == session.account_id,
+            db.devices.c.id != session.device_id,
+            db.devices.c.revoked.is_(None),
+        )
+        .values(revoked=settings.clock())
+    )
+
+
+def add_recovery_credential(
+    conn: Connection, settings: Settings, session: Session, verifier: bytes
+) -> None:
+    """Register SHA-256(credential); the credential itself stays in the user's backups."""
+    if len(verifier) != 32:
+        raise Refused(400, "verifier must be the 32-byte SHA-256 of the credential.")
+    exists = conn.execute(
+        sa.select(db.recovery_credentials.c.account_id).where(
+            db.recovery_credentials.c.verifier == verifier
+        )
+    ).first()
+    if exists is not None:
+        if exists.account_id != session.account_id:
+            raise Refused(409, "That credential is already in use.")
+        return
+    conn.execute(
+        sa.insert(db.recovery_credentials).values(
+            verifier=verifier, account_id=session.account_id, created=settings.clock()
+        )
+    )

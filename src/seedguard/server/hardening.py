@@ -1,0 +1,187 @@
+"""Guess-limited password hardening: one RFC 9497 OPRF key per hardened backup.
+
+The client reaches a key through its handle (32 random bytes kept in the backup's header; the
+server stores only its SHA-256). Every evaluation counts as a failed attempt until the client
+proves it got the right output (the proof's SHA-256 was registered when the backup was made);
+a proof resets the count. The evaluation that uses the last attempt destroys the key in the
+same transaction, so at most `max_attempts` evaluations happen in a row without a proof, even
+with concurrent requests to several processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from seedguard.primitives import oprf
+from seedguard.server import db
+from seedguard.server.accounts import Session
+from seedguard.server.refusals import Refused, not_found
+from seedguard.server.settings import Settings
+
+HANDLE_BYTES = 32
+
+
+def key_id(handle: bytes) -> str:
+    if len(handle) != HANDLE_BYTES:
+        raise Refused(400, "handle must be 32 bytes.")
+    return hashlib.sha256(handle).hexdigest()
+
+
+def _evaluate(secret_key: bytes, blinded: bytes) -> bytes:
+    try:
+        return oprf.blind_evaluate(secret_key, blinded)
+    except oprf.OprfError as exc:
+        raise Refused(400, f"blinded_element is not valid: {exc}.") from None
+
+
+def gone(conn: Connection, kid: str) -> Refused:
+    destroyed = conn.execute(
+        sa.select(db.destroyed_keys.c.destroyed).where(db.destroyed_keys.c.id == kid)
+    ).first()
+    if destroyed is not None:
+        return destroyed_refusal()
+    return not_found("The hardening key")
+
+
+def destroyed_refusal() -> Refused:
+    return Refused(
+        410,
+        "The server destroyed this backup's hardening key after too many wrong passwords; "
+        "the password can no longer open it.",
+        destroyed=True,
+    )
+
+
+def create(
+    conn: Connection, settings: Settings, session: Session, blinded: bytes
+) -> tuple[bytes, bytes]:
+    """A new key for the caller's account; returns (handle, evaluated element)."""
+    secret_key = oprf.generate_key()
+    evaluated = _evaluate(secret_key, blinded)
+    handle = secrets.token_bytes(HANDLE_BYTES)
+    conn.execute(
+        sa.insert(db.oprf_keys).values(
+            id=key_id(handle),
+            account_id=session.account_id,
+            secret_key=secret_key,
+            verifier=None,
+            failures=0,
+            created=settings.clock(),
+        )
+    )
+    return handle, evaluated
+
+
+def register_verifier(conn: Connection, session: Session, handle: bytes, verifier: bytes) -> None:
+    """Set SHA-256(proof) once, by the key's own account."""
+    if len(verifier) != 32:
+        raise Refused(400, "verifier must be 32 bytes.")
+    kid = key_id(handle)
+    result = conn.execute(
+        sa.update(db.oprf_keys)
+        .where(
+            db.oprf_keys.c.id == kid,
+            db.oprf_keys.c.account_id == session.account_id,
+            db.oprf_keys.c.verifier.is_(None),
+        )
+        .values(verifier=verifier, failures=0)
+    )
+    if result.rowcount == 0:
+        row = conn.execute(
+            sa.select(db.oprf_keys.c.account_id).where(db.oprf_keys.c.id == kid)
+        ).first()
+        if row is not None and row.account_id == session.account_id:
+            raise Refused(409, "This key's verifier is already registered.")
+        raise gone(conn, kid)
+
+
+def evaluate(
+    conn: Connection, settings: Settings, handle: bytes, blinded: bytes
+) -> tuple[bytes | None, int]:
+    """Count an attempt and evaluate; returns (evaluated element, attempts left), or
+    (None, 0) when the key has no attempts left and was destroyed now (the caller commits,
+    then answers with `gone`)."""
+    kid = key_id(handle)
+    limit = settings.max_attempts
+    keys = db.oprf_keys
+    # One conditional UPDATE counts the attempt: concurrent requests serialize on the row.
+    row = conn.execute(
+        sa.update(keys)
+        .where(keys.c.id == kid, keys.c.failures < limit, keys.c.verifier.is_not(None))
+        .values(failures=keys.c.failures + 1)
+        .returning(keys.c.secret_key, keys.c.failures, keys.c.account_id)
+    ).first()
+    if row is None:
+        left = conn.execute(sa.select(keys.c.failures, keys.c.verifier).where(keys.c.id == kid))
+        existing = left.first()
+        if existing is not None and existing.verifier is None:
+            raise Refused(409, "This key is not ready: its verifier was never registered.")
+        if existing is not None:  # the operator lowered the limit: destroy it now
+            _destroy(conn, settings, kid)
+            return None, 0
+        raise gone(conn, kid)
+    evaluated = _evaluate(row.secret_key, blinded)
+    attempts_left = limit - row.failures
+    if attempts_left <= 0:
+        _destroy(conn, settings, kid)
+    return evaluated, attempts_left
+
+
+def _destroy(conn: Connection, settings: Settings, kid: str) -> None:
+    row = conn.execute(
+        sa.delete(db.oprf_keys).where(db.oprf_keys.c.id == kid).returning(db.oprf_keys.c.account_id)
+    ).first()
+    if row is not None:  # a tombstone, so the client can say "destroyed", not "unknown"
+        conn.execute(
+            sa.insert(db.destroyed_keys).values(
+                id=kid, account_id=row.account_id, destroyed=settings.clock()
+            )
+        )
+
+
+def prove(conn: Connection, settings: Settings, handle: bytes, proof: bytes) -> int:
+    """Reset the count when SHA-256(proof) is the registered verifier; returns attempts left."""
+    kid = key_id(handle)
+    row = conn.execute(
+        sa.select(db.oprf_keys.c.verifier, db.oprf_keys.c.failures).where(db.oprf_keys.c.id == kid)
+    ).first()
+    if row is None:
+        raise gone(conn, kid)
+    digest = hashlib.sha256(proof).digest()
+    if row.verifier is None or not hmac.compare_digest(row.verifier, digest):
+        raise Refused(403, "The proof is wrong: the attempt stays counted.")
+    conn.execute(sa.update(db.oprf_keys).where(db.oprf_keys.c.id == kid).values(failures=0))
+    return settings.max_attempts
+
+
+def delete(conn: Connection, session: Session, handle: bytes) -> None:
+    kid = key_id(handle)
+    result = conn.execute(
+        sa.delete(db.oprf_keys).where(
+            db.oprf_keys.c.id == kid, db.oprf_keys.c.account_id == session.account_id
+        )
+    )
+    if result.rowcount == 0:
+        raise not_found("The hardening key")
+
+
+def list_keys(conn: Connection, settings: Settings, session: Session) -> list[dict[str, object]]:
+    rows = conn.execute(
+        sa.select(db.oprf_keys.c.id, db.oprf_keys.c.failures, db.oprf_keys.c.created)
+        .where(db.oprf_keys.c.account_id == session.account_id)
+        .order_by(db.oprf_keys.c.created)
+    ).all()
+    return [
+        {
+            "id": r.id[:16],
+            "failures": r.failures,
+            "attempts_left": max(0, settings.max_attempts - r.failures),
+            "created": r.created,
+        }
+        for r in rows
+    ]

@@ -1,0 +1,36 @@
+"""Start one server process: check the schema, then serve with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from seedguard.server import db, logs
+from seedguard.server.app import create_app
+from seedguard.server.settings import Settings
+
+
+def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> None:
+    logs.configure(log_level)
+    engine = db.engine(settings.database_url)
+    db.check_schema(engine)
+    app = create_app(settings, engine)
+    logging.getLogger("seedguard.server").info(
+        "listening",
+        extra={"event": "start", "detail": f"{host}:{port} on {engine.url.get_backend_name()}"},
+    )
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=5,
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        engine.dispose()

@@ -1,0 +1,26 @@
+"""What an operator may set; every value has a safe default (docs/server.md)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    max_attempts: int = 10  # wrong guesses in a row before an OPRF key is destroyed
+    max_object_bytes: int = 1024 * 1024  # one vault object
+    quota_bytes: int = 16 * 1024 * 1024  # all of one account's vault objects
+    max_objects: int = 1000
+    token_ttl: int = 900  # seconds a session token lives
+    challenge_ttl: int = 120
+    rate_per_ip: int = 1200  # requests per minute from one address (0: no limit)
+    rate_per_account: int = 600  # requests per minute for one account (0: no limit)
+    trust_proxy: bool = False  # take the client address from X-Forwarded-For
+    clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return self.max_object_bytes + 64 * 1024
