@@ -186,8 +186,9 @@ def create(
             "backup_id": result.backup_id,
             "fingerprint": result.fingerprint,
             "locations": [r.as_dict() for r in result.locations],
-            "hardened_by": result.hardened_by,
         }
+        if result.hardened_by:
+            value["hardened_by"] = result.hardened_by
         if key is not None:
             value["recovery_key"] = to_words(key)
         emit_json(value)
@@ -289,7 +290,16 @@ def verify(
         if not json_out:
             raise
         err.print(f"[red]error:[/] {escape(exc.message)}", soft_wrap=True)
-        emit_json({"ok": False, "backup_id": backup_id, "fingerprint": None, "error": exc.message})
+        failed: dict[str, Any] = {
+            "ok": False,
+            "backup_id": backup_id,
+            "fingerprint": None,
+            "error": exc.message,
+        }
+        left = getattr(exc, "attempts_left", None)
+        if left is not None:
+            failed["attempts_left"] = left
+        emit_json(failed)
         raise typer.Exit(exc.exit_code) from None
     fingerprint = getattr(opened.payload, "fingerprint", None)
     if json_out:
@@ -405,7 +415,8 @@ def restore(
     with _progress("Opening") as backups:
         opened = backups.restore(location, secret, backup_id, revoke_other_devices=revoke)
     value = _restored_json(opened, count)
-    value["accounts"] = [a.server for a in opened.payload.accounts]
+    if opened.payload.accounts:  # the seedguard server accounts this backup can rejoin
+        value["servers"] = [a.server for a in opened.payload.accounts]
     if json_out:
         emit_json(value)
         return

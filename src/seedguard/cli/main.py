@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from seedguard import __version__
-from seedguard.cli import backup, seed, server
+from seedguard.cli import account, backup, seed, server
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import SeedguardError, UsageError
@@ -33,6 +33,7 @@ app = typer.Typer(
 app.add_typer(seed.app, name="seed")
 app.add_typer(backup.app, name="backup")
 app.add_typer(server.app, name="server")
+app.add_typer(account.app, name="account")
 app.command("demo")(demo)
 
 
@@ -51,10 +52,10 @@ def _root(
     """Back up and recover self-custody wallet keys."""
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int, extra: dict[str, object] | None = None) -> None:
     err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     if "--json" in sys.argv[1:]:
-        emit_json({"error": message, "exit_code": code})
+        emit_json({"error": message, "exit_code": code, **(extra or {})})
     sys.exit(code)
 
 
@@ -63,7 +64,8 @@ def main() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except SeedguardError as exc:
-        _fail(exc.message, exc.exit_code)
+        left = getattr(exc, "attempts_left", None)
+        _fail(exc.message, exc.exit_code, {"attempts_left": left} if left is not None else None)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # Typer's usage errors: bad options, missing values

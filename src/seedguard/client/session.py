@@ -29,7 +29,6 @@ from seedguard.errors import (
     UnreachableError,
     UsageError,
 )
-from seedguard.fs import write_private_file
 
 AUTH_TAG = b"seedguard/auth/v1\x00"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -125,7 +124,7 @@ class ServerClient:
             "account": identity.account,
             "device": identity.device,
         }
-        write_private_file(self.path, json.dumps(data, indent=2).encode() + b"\n")
+        homes.write_atomic(self.path, json.dumps(data, indent=2).encode() + b"\n")
 
     @property
     def account(self) -> str | None:
