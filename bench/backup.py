@@ -164,7 +164,9 @@ def attack_cost(guess_s: float) -> list[str]:
         "here.",
         f"- Memory bounds parallel guessing: a GPU with 80 GiB holds at most "
         f"{int(80 / memory_gib)} guesses in flight at once.",
-        "- A server-enforced guess limit (the server issue) removes offline guessing entirely.",
+        "- A backup hardened by a seedguard server (`backup create --harden`) cannot be guessed",
+        "  offline at all: each guess needs the server, which allows 10 in a row by default and",
+        "  then destroys the backup's key (docs/security.md).",
         "",
     ]
 

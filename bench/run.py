@@ -31,6 +31,7 @@ from mnemonic import Mnemonic
 
 from bench.backup import attack_cost, bench_guess_cost, bench_status, bench_verify
 from bench.common import Result, compare
+from bench.server import Load, bench_server
 from seedguard.hd import bip32
 from seedguard.hd.accounts import STANDARDS, bitcoin_account, ethereum_account
 from seedguard.mnemonic import bip39
@@ -149,6 +150,51 @@ def _fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} µs"
 
 
+BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def server_results(loads: dict[str, list[Load]]) -> list[Result]:
+    out = []
+    for kind, rows in loads.items():
+        bare, oprf = rows[0], rows[-1]
+        ratio = oprf.rps / bare.rps
+        out.append(
+            Result(
+                f"Server throughput: OPRF evaluation vs the bare endpoint ({BACKENDS[kind]})",
+                "`POST /v1/oprf/evaluate` (token check, counted attempt, scalar multiplication)",
+                "`GET /livez` on the same stack (FastAPI on uvicorn, one process)",
+                1 / oprf.rps,
+                1 / bare.rps,
+                "≥ 0.5× the bare endpoint's requests per second",
+                ratio,
+                ratio >= 0.5,
+            )
+        )
+    return out
+
+
+def server_table(loads: dict[str, list[Load]]) -> list[str]:
+    lines = [
+        "## Server load on loopback",
+        "",
+        "bench/server.py: one server process (`seedguard server run`, rate limits off), 16",
+        "keep-alive connections from a load generator in another process on the same machine,",
+        "each endpoint measured in interleaved rounds (median rate; p99 is the worst round's).",
+        "The PostgreSQL cluster is a local one started for the run (fsync off, as in the tests).",
+        "",
+        "| database | endpoint | requests/s | p50 | p99 | vs bare | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind, rows in loads.items():
+        bare = rows[0]
+        for row in rows:
+            lines.append(
+                f"| {BACKENDS[kind]} | {row.endpoint} | {row.rps:,.0f} | {row.p50_ms:.1f} ms | "
+                f"{row.p99_ms:.1f} ms | {row.rps / bare.rps:.2f}× | {row.errors} |"
+            )
+    return [*lines, ""]
+
+
 def report(results: list[Result], extra: list[str]) -> str:
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     lines = [
@@ -180,6 +226,7 @@ def report(results: list[Result], extra: list[str]) -> str:
         "more); for status, the 10-location time over the 1-location time. Times are per",
         "phrase, per seed (all five accounts), per derivation, per guess and per command.",
         "`backup status` is timed as a user runs it (a new process each time); no KDF runs.",
+        "Server rows give seconds per request (the inverse of the rate) and the ratio of rates.",
         "",
         *extra,
     ]
@@ -204,7 +251,9 @@ def main() -> int:
         bench_status("folder", args.quick),
         bench_status("s3", args.quick),
     ]
-    text = report(results, attack_cost(guess_s))
+    loads = {kind: bench_server(kind, args.quick) for kind in BACKENDS}
+    results += server_results(loads)
+    text = report(results, [*server_table(loads), *attack_cost(guess_s)])
     print(text)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

@@ -323,6 +323,10 @@ def test_demo() -> None:
     assert backup["found_on_new_device"] == [backup["backup_id"]]
     assert backup["restored_fingerprint"] == data["fingerprint"]
     assert backup["addresses_match"] is True
+    hardened = data["hardened_backup"]
+    assert hardened["copy_alone_opens"] is False
+    assert hardened["attempts_left_after_wrong_passwords"] == [9, 8]
+    assert hardened["restored_fingerprint"] == data["fingerprint"]
     human = run_cli("demo")
     assert human.returncode == 0, human.stderr
     assert "✓ match" in human.stdout

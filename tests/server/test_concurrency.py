@@ -1,6 +1,6 @@
-"""Guess counting under concurrency: two server processes on one database, 50 concurrent wrong
-guesses at one backup's key. Exactly max-attempts are evaluated, the rest are refused, and
-the key is gone for good."""
+"""Concurrency across two server processes on one database: 50 concurrent wrong guesses at one
+backup's key (exactly max-attempts are evaluated, the rest are refused, the key is gone for
+good), then concurrent compare-and-swap writes and deletes (exactly one wins each)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,28 @@ def test_fifty_concurrent_guesses_on_two_processes(
             late = Device(url_, owner.key)
             late.sign_in()
             assert late.guess(handle, b"the right password").status_code == 410
+
+        # Generations: 20 writers that all read generation 1, split across both processes.
+        owner.call("PUT", "/v1/vault/race", content=b"0", headers={"If-None-Match": "*"})
+
+        def write(attacker_index: int) -> int:
+            writer = attackers[attacker_index]
+            answer = writer.call(
+                "PUT", "/v1/vault/race", content=b"%d" % attacker_index, headers={"If-Match": '"1"'}
+            )
+            return answer.status_code
+
+        with ThreadPoolExecutor(20) as pool:
+            codes = list(pool.map(write, range(20)))
+        assert sorted(codes) == [200] + [412] * 19, codes
+        # Deletions: of 20 concurrent deletes of generation 2, one succeeds.
+        with ThreadPoolExecutor(20) as pool:
+            deletes = list(
+                pool.map(
+                    lambda a: (
+                        a.call("DELETE", "/v1/vault/race", headers={"If-Match": '"2"'}).status_code
+                    ),
+                    attackers[:20],
+                )
+            )
+        assert sorted(deletes) == [204] + [404] * 19, deletes

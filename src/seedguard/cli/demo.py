@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +24,8 @@ from seedguard import wallet
 from seedguard.backup import Backups, Password, bip39_payload
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out
+from seedguard.envelope import open_envelope
+from seedguard.errors import SeedguardError, UnreachableError, WrongSecretError
 from seedguard.mnemonic import bip39, seedqr
 
 
@@ -60,6 +69,86 @@ def _backup_walkthrough(mnemonic: str, proof: wallet.WalletProof, status: object
         shutil.rmtree(root, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class ServerRun:
+    server: str
+    backup_id: str
+    copy_alone_opens: bool
+    attempts_left: list[int]
+    restored_fingerprint: str
+    addresses_match: bool
+
+
+@contextlib.contextmanager
+def _local_server(root: Path) -> Iterator[str]:
+    """`seedguard server run` on SQLite in `root`, on a free loopback port."""
+    import httpx
+
+    from seedguard.server import db
+
+    url = f"sqlite:///{root / 'server' / 'seedguard.db'}"
+    db.migrate(url)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "seedguard", "server", "run", "--port", str(port)]
+    log = (root / "server.log").open("wb")
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [*command, "--database", url, "--log-level", "warning"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "SEEDGUARD_HOME": str(root / "server")},
+    )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(address + "/healthz", timeout=1).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise UnreachableError(f"The demo server did not start (see {root}/server.log).")
+            time.sleep(0.1)
+        yield address
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+        log.close()
+
+
+def _server_walkthrough(mnemonic: str, proof: wallet.WalletProof, status: object) -> ServerRun:
+    """Harden a backup with a local server; a thief's copy does not open; wrong passwords
+    count down; the right one restores on a new phone."""
+    root = Path(tempfile.mkdtemp(prefix="seedguard-demo-server-"))
+    try:
+        report = getattr(status, "update", lambda _: None)
+        password = Password(_demo_password())
+        with _local_server(root) as server:
+            phone = Backups(root / "phone", report=report)
+            cloud = str(root / "cloud-drive")
+            made = phone.create(bip39_payload(mnemonic), password, [cloud], harden=server)
+            (stolen,) = (root / "cloud-drive").iterdir()
+            try:
+                open_envelope(stolen.read_bytes(), password)  # the right password, no server
+                alone = True
+            except WrongSecretError:
+                alone = False
+            new_phone = Backups(root / "new-phone", report=report)
+            left = []
+            for _ in range(2):
+                try:
+                    new_phone.restore(cloud, Password(_demo_password()))
+                except WrongSecretError as exc:
+                    left.append(exc.attempts_left if exc.attempts_left is not None else -1)
+            opened = new_phone.restore(cloud, password)
+        restored = opened.payload.mnemonic  # type: ignore[union-attr]
+        again = wallet.prove(restored, count=3, change=False)
+        return ServerRun(server, made.backup_id, alone, left, again.fingerprint, again == proof)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Walk through every capability on a throwaway wallet. Never fund it."""
     created = wallet.create(12)
@@ -82,7 +171,15 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     digits = seedqr.encode_standard(created.mnemonic)
     with err.status("Encrypted backup: deriving keys with Argon2id (256 MiB)…") as status:
         backup = _backup_walkthrough(created.mnemonic, proof, status)
-    matches = matches and backup.addresses_match
+    with err.status("Starting a local seedguard server…") as status:
+        try:
+            hardened = _server_walkthrough(created.mnemonic, proof, status)
+        except SeedguardError as exc:
+            raise SeedguardError(
+                f"The server part of the walkthrough failed: {exc.message}"
+            ) from None
+    matches = matches and backup.addresses_match and hardened.addresses_match
+    matches = matches and not hardened.copy_alone_opens
 
     if json_out:
         emit_json(
@@ -100,6 +197,14 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
                     "found_on_new_device": backup.found,
                     "restored_fingerprint": backup.restored_fingerprint,
                     "addresses_match": backup.addresses_match,
+                },
+                "hardened_backup": {
+                    "server": hardened.server,
+                    "backup_id": hardened.backup_id,
+                    "copy_alone_opens": hardened.copy_alone_opens,
+                    "attempts_left_after_wrong_passwords": hardened.attempts_left,
+                    "restored_fingerprint": hardened.restored_fingerprint,
+                    "addresses_match": hardened.addresses_match,
                 },
             }
         )
@@ -143,10 +248,27 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     )
     verdict = "[green]✓ match[/]" if backup.addresses_match else "[red]✗ DO NOT MATCH[/]"
     out.print(f"Fingerprint and first addresses after the restore: {verdict}")
+    out.print(Rule("6. A server that allows 10 guesses, then destroys the key", align="left"))
+    out.print(
+        f"A local seedguard server ({hardened.server}, SQLite) hardens backup "
+        f"{hardened.backup_id}: its key needs the password AND the server's OPRF key."
+    )
+    verdict = "[red]✗ it does[/]" if hardened.copy_alone_opens else "[green]✓ it does not[/]"
+    out.print(
+        f"A thief's copy of the file, with the right password, opens without the server: {verdict}"
+    )
+    for n, left in enumerate(hardened.attempts_left, 1):
+        out.print(f"Wrong password #{n} on the new phone: [yellow]{left} attempts left[/]")
+    out.print(
+        f"The right password restores wallet [bold cyan]{hardened.restored_fingerprint}[/] "
+        "and resets the count."
+    )
+    verdict = "[green]✓ match[/]" if hardened.addresses_match else "[red]✗ DO NOT MATCH[/]"
+    out.print(f"Fingerprint and first addresses after the restore: {verdict}")
     out.print(Rule())
     out.print(
         "Next: `seedguard seed new`, `seedguard seed check`, `seedguard backup create --to ...`, "
-        "`seedguard backup status` (`seedguard --help`)."
+        "`seedguard backup status`, `seedguard server run` (`seedguard --help`)."
     )
     if not matches:
         raise typer.Exit(1)

@@ -78,13 +78,20 @@ def generate_key() -> bytes:
     return random_scalar()
 
 
-def _mult(scalar: bytes, element: bytes) -> bytes:
-    if len(scalar) != SCALAR_BYTES or _is_zero(scalar):
-        raise OprfError("the scalar is malformed or zero")
+def check_element(element: bytes) -> None:
+    """DeserializeElement's checks (§4.1): a canonical ristretto255 encoding, not the identity."""
     if len(element) != ELEMENT_BYTES or not pysodium.crypto_core_ristretto255_is_valid_point(
         element
     ):
         raise OprfError("not a ristretto255 element")
+    if _is_zero(element):  # the identity's encoding
+        raise OprfError("the element is the identity")
+
+
+def _mult(scalar: bytes, element: bytes) -> bytes:
+    if len(scalar) != SCALAR_BYTES or _is_zero(scalar):
+        raise OprfError("the scalar is malformed or zero")
+    check_element(element)
     try:
         return bytes(pysodium.crypto_scalarmult_ristretto255(scalar, element))
     except ValueError:  # libsodium refuses an identity result

@@ -133,17 +133,23 @@ def sign_in(
     return token, session
 
 
+# Built once: every authenticated request runs it, and building a statement costs more
+# than executing it (SQLAlchemy then reuses the compiled form).
+_SESSION = (
+    sa.select(db.tokens.c.account_id, db.tokens.c.device_id, db.tokens.c.expires)
+    .join(db.devices, db.devices.c.id == db.tokens.c.device_id)
+    .where(db.tokens.c.token_hash == sa.bindparam("token_hash"), db.devices.c.revoked.is_(None))
+)
+
+
 def authenticate(conn: Connection, settings: Settings, token: bytes) -> Session:
-    row = conn.execute(
-        sa.select(db.tokens.c.account_id, db.tokens.c.device_id, db.tokens.c.expires)
-        .join(db.devices, db.devices.c.id == db.tokens.c.device_id)
-        .where(db.tokens.c.token_hash == _hash(token), db.devices.c.revoked.is_(None))
-    ).first()
+    row = db.first_row(conn, _SESSION, token_hash=_hash(token))
     if row is None:
         raise unauthenticated("The session token is unknown or was revoked: sign in again.")
-    if row.expires < settings.clock():
+    account_id, device_id, expires = row
+    if expires < settings.clock():
         raise unauthenticated("The session token expired: sign in again.")
-    return Session(row.account_id, row.device_id)
+    return Session(account_id, device_id)
 
 
 def list_devices(conn: Connection, session: Session) -> list[dict[str, object]]:

@@ -3,9 +3,9 @@
 The client reaches a key through its handle (32 random bytes kept in the backup's header; the
 server stores only its SHA-256). Every evaluation counts as a failed attempt until the client
 proves it got the right output (the proof's SHA-256 was registered when the backup was made);
-a proof resets the count. The evaluation that uses the last attempt destroys the key in the
-same transaction, so at most `max_attempts` evaluations happen in a row without a proof, even
-with concurrent requests to several processes.
+a proof resets the count. The evaluation that uses the last attempt is followed by the key's
+destruction; at most `max_attempts` evaluations happen in a row without a proof, even with
+concurrent requests to several processes, because the count is one conditional UPDATE.
 """
 
 from __future__ import annotations
@@ -100,48 +100,58 @@ def register_verifier(conn: Connection, session: Session, handle: bytes, verifie
         raise gone(conn, kid)
 
 
+# One conditional UPDATE counts the attempt: concurrent requests, in any process, serialize on
+# the row, and no more than `limit` of them get a row back. Built once (the hot path).
+_COUNT = (
+    sa.update(db.oprf_keys)
+    .where(
+        db.oprf_keys.c.id == sa.bindparam("kid"),
+        db.oprf_keys.c.failures < sa.bindparam("limit"),
+        db.oprf_keys.c.verifier.is_not(None),
+    )
+    .values(failures=db.oprf_keys.c.failures + 1)
+    .returning(db.oprf_keys.c.secret_key, db.oprf_keys.c.failures)
+)
+
+
 def evaluate(
     conn: Connection, settings: Settings, handle: bytes, blinded: bytes
 ) -> tuple[bytes | None, int]:
-    """Count an attempt and evaluate; returns (evaluated element, attempts left), or
-    (None, 0) when the key has no attempts left and was destroyed now (the caller commits,
-    then answers with `gone`)."""
+    """Count an attempt and evaluate: (evaluated element, attempts left). None when the key
+    has no attempt left; the caller then destroys it (`destroy`), as it does after the
+    evaluation that used the last attempt."""
     kid = key_id(handle)
-    limit = settings.max_attempts
+    try:
+        oprf.check_element(blinded)  # refused before it can cost an attempt
+    except oprf.OprfError as exc:
+        raise Refused(400, f"blinded_element is not valid: {exc}.") from None
     keys = db.oprf_keys
-    # One conditional UPDATE counts the attempt: concurrent requests serialize on the row.
-    row = conn.execute(
-        sa.update(keys)
-        .where(keys.c.id == kid, keys.c.failures < limit, keys.c.verifier.is_not(None))
-        .values(failures=keys.c.failures + 1)
-        .returning(keys.c.secret_key, keys.c.failures, keys.c.account_id)
-    ).first()
+    row = db.first_row(conn, _COUNT, kid=kid, limit=settings.max_attempts)
     if row is None:
-        left = conn.execute(sa.select(keys.c.failures, keys.c.verifier).where(keys.c.id == kid))
-        existing = left.first()
+        existing = conn.execute(sa.select(keys.c.verifier).where(keys.c.id == kid)).first()
         if existing is not None and existing.verifier is None:
             raise Refused(409, "This key is not ready: its verifier was never registered.")
-        if existing is not None:  # the operator lowered the limit: destroy it now
-            _destroy(conn, settings, kid)
+        if existing is not None:  # no attempt left (or the operator lowered the limit)
             return None, 0
         raise gone(conn, kid)
-    evaluated = _evaluate(row.secret_key, blinded)
-    attempts_left = limit - row.failures
-    if attempts_left <= 0:
-        _destroy(conn, settings, kid)
-    return evaluated, attempts_left
+    secret_key, failures = row
+    return _evaluate(bytes(secret_key), blinded), settings.max_attempts - failures
 
 
-def _destroy(conn: Connection, settings: Settings, kid: str) -> None:
+def destroy(conn: Connection, settings: Settings, handle: bytes) -> bool:
+    """Delete the key for good, leaving a tombstone so clients can say "destroyed"."""
+    kid = key_id(handle)
     row = conn.execute(
         sa.delete(db.oprf_keys).where(db.oprf_keys.c.id == kid).returning(db.oprf_keys.c.account_id)
     ).first()
-    if row is not None:  # a tombstone, so the client can say "destroyed", not "unknown"
-        conn.execute(
-            sa.insert(db.destroyed_keys).values(
-                id=kid, account_id=row.account_id, destroyed=settings.clock()
-            )
+    if row is None:
+        return False
+    conn.execute(
+        sa.insert(db.destroyed_keys).values(
+            id=kid, account_id=row.account_id, destroyed=settings.clock()
         )
+    )
+    return True
 
 
 def prove(conn: Connection, settings: Settings, handle: bytes, proof: bytes) -> int:

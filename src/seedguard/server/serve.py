@@ -13,12 +13,12 @@ from seedguard.server.settings import Settings
 
 def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> None:
     logs.configure(log_level)
-    engine = db.engine(settings.database_url)
-    db.check_schema(engine)
-    app = create_app(settings, engine)
+    database = db.Database(settings.database_url)
+    db.check_schema(database.engine)
+    app = create_app(settings, database)
+    backend = database.engine.url.get_backend_name()
     logging.getLogger("seedguard.server").info(
-        "listening",
-        extra={"event": "start", "detail": f"{host}:{port} on {engine.url.get_backend_name()}"},
+        "listening", extra={"event": "start", "detail": f"{host}:{port} on {backend}"}
     )
     config = uvicorn.Config(
         app,
@@ -33,4 +33,4 @@ def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> 
     try:
         uvicorn.Server(config).run()
     finally:
-        engine.dispose()
+        database.dispose()

@@ -8,6 +8,7 @@ in the same transaction as the write.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -47,16 +48,22 @@ def list_objects(conn: Connection, session: Session) -> list[dict[str, object]]:
     ]
 
 
+def _fetch(column: sa.Column[Any]) -> sa.Select[Any]:
+    return sa.select(db.vault.c.generation, column).where(
+        db.vault.c.account_id == sa.bindparam("account"), db.vault.c.name == sa.bindparam("name")
+    )
+
+
+_GET, _HEAD = _fetch(db.vault.c.data), _fetch(db.vault.c.size)  # built once: the hot path
+
+
 def get(conn: Connection, session: Session, name: str, body: bool = True) -> tuple[bytes, int]:
-    columns = [db.vault.c.generation, db.vault.c.data if body else db.vault.c.size]
-    row = conn.execute(
-        sa.select(*columns).where(
-            db.vault.c.account_id == session.account_id, db.vault.c.name == check_name(name)
-        )
-    ).first()
+    query = _GET if body else _HEAD
+    row = db.first_row(conn, query, account=session.account_id, name=check_name(name))
     if row is None:
         raise not_found(f"Vault object {name}")
-    return (row[1] if body else b""), row.generation
+    generation, data = row
+    return (bytes(data) if body else b""), int(generation)
 
 
 def put(
