@@ -199,7 +199,11 @@ def create(
             out.print(
                 f"Hardened by [bold]{escape(result.hardened_by)}[/]: a wrong password counts "
                 "there, and the backup opens only while that server is reachable"
-                + (". The recovery key opens it without the server." if key else ".")
+                + (
+                    ". The recovery key opens it without the server."
+                    if key
+                    else ". Without a recovery key (--recovery-key) it depends on that server."
+                )
             )
         if key is not None:
             out.print(
