@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import SEEDGUARD, run_cli
-from tests.server.conftest import Device
+from tests.server.conftest import Device, database_url
 from tests.servers import free_port, seedguard_server
 
 
@@ -56,10 +56,11 @@ def test_the_default_database_lives_in_the_home(tmp_path: Path) -> None:
     assert oct((home / "server").stat().st_mode & 0o777) == "0o700"
 
 
-@pytest.fixture
-def limited(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def limited(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     options = ("--rate-per-ip", "60", "--rate-per-account", "20", "--max-object-kib", "8")
-    with seedguard_server(f"sqlite:///{tmp_path / 'db'}", tmp_path, *options) as server:
+    url = database_url(request.param, tmp_path, request)
+    with seedguard_server(url, tmp_path, *options) as server:
         yield server.url
 
 
@@ -78,18 +79,15 @@ def test_rate_limits_per_address_and_account(limited: str) -> None:
     assert int(last.headers["retry-after"]) >= 1
 
 
-def test_bodies_over_the_limit_are_refused_even_when_streamed(tmp_path: Path) -> None:
-    with seedguard_server(f"sqlite:///{tmp_path / 'db'}", tmp_path, "--max-object-kib", "8") as s:
-        device = Device(s.url).register()
+def test_bodies_over_the_limit_are_refused_even_when_streamed(limited: str) -> None:
+    device = Device(limited).register()
 
-        def chunks() -> Iterator[bytes]:
-            for _ in range(200):
-                yield bytes(1024)
+    def chunks() -> Iterator[bytes]:
+        for _ in range(200):
+            yield bytes(1024)
 
-        streamed = device.call(
-            "PUT", "/v1/vault/s", content=chunks(), headers={"If-None-Match": "*"}
-        )
-        assert streamed.status_code == 413
-        assert device.call("GET", "/v1/vault/s").status_code == 404
-        ok = device.call("PUT", "/v1/vault/s", content=bytes(8192), headers={"If-None-Match": "*"})
-        assert ok.status_code == 200
+    streamed = device.call("PUT", "/v1/vault/s", content=chunks(), headers={"If-None-Match": "*"})
+    assert streamed.status_code == 413
+    assert device.call("GET", "/v1/vault/s").status_code == 404
+    ok = device.call("PUT", "/v1/vault/s", content=bytes(8192), headers={"If-None-Match": "*"})
+    assert ok.status_code == 200

@@ -160,7 +160,15 @@ class ServerClient:
                 }
             elif identity.account is None:
                 body["new_account"] = True
-            answer = self._call("POST", "/v1/auth/token", json=body).json()
+            try:
+                answer = self._call("POST", "/v1/auth/token", json=body).json()
+            except InputError as exc:
+                if identity.account is None or "not registered" not in exc.message:
+                    raise
+                raise InputError(
+                    f"{self.server} no longer knows this device (was its database reset?): "
+                    f"move {self.path} away to register a new account there."
+                ) from None
             if (identity.account, identity.device) != (answer["account"], answer["device"]):
                 identity.account, identity.device = answer["account"], answer["device"]
                 self._save(identity)

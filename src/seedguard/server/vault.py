@@ -83,6 +83,14 @@ def put(
     now = settings.clock()
     table = db.vault
     where = (table.c.account_id == session.account_id) & (table.c.name == name)
+    if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already serializes writers
+        # One writer per account at a time, so two concurrent writes cannot both pass the
+        # quota check.
+        conn.execute(
+            sa.select(db.accounts.c.id)
+            .where(db.accounts.c.id == session.account_id)
+            .with_for_update()
+        )
     used, count = usage(conn, session.account_id)
     old = conn.execute(sa.select(table.c.size, table.c.generation).where(where)).first()
     old_size = old.size if old is not None else 0
