@@ -151,6 +151,21 @@ def test_a_new_device_restores_joins_the_account_and_revokes_the_lost_one(
         Backups(lost.registry.folder).list_backups(sg_server.location)
 
 
+def test_revoking_from_a_device_already_in_the_account(
+    sg_server: SeedguardServer, tmp_path: Path
+) -> None:
+    first = Backups(make_home(tmp_path / "first"))
+    folder = str(tmp_path / "cloud")
+    first.create(bip39_payload(PHRASE), OLD, [sg_server.location, folder])
+    second = Backups(make_home(tmp_path / "second"))
+    second.restore(folder, OLD)  # joins; nobody revoked
+    assert first.list_backups(sg_server.location)[0]
+    first.restore(folder, OLD, revoke_other_devices=True)  # a member already: revokes others
+    with pytest.raises(InputError, match="revoked"):
+        second.list_backups(sg_server.location)
+    assert first.list_backups(sg_server.location)[0]
+
+
 def test_two_devices_never_clobber_each_other_in_the_vault(
     sg_server: SeedguardServer, tmp_path: Path
 ) -> None:

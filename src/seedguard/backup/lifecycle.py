@@ -156,16 +156,22 @@ class Backups:
 
     def enroll(self, payload: Payload, revoke_others: bool = False) -> list[str]:
         """Join this device to the accounts whose credentials the backup carries, where it is
-        not yet a device of them; returns the servers joined."""
+        not yet a device of them (revoking their other devices when asked); returns the
+        servers of those accounts."""
         from seedguard.client import client_for
 
         joined = []
         for entry in payload.accounts:
             client = client_for(entry.server, self.registry.folder)
-            if client.account == entry.account and not revoke_others:
-                continue
-            self.report(f"Joining this device to its account on {entry.server}")
-            client.sign_in(enroll=(entry.account, entry.credential), revoke_others=revoke_others)
+            if client.account != entry.account:
+                self.report(f"Joining this device to its account on {entry.server}")
+                client.sign_in(
+                    enroll=(entry.account, entry.credential), revoke_others=revoke_others
+                )
+            elif revoke_others:  # already a device of it: revoke the others one by one
+                for device in client.account_info()["devices"]:
+                    if not device["current"] and device["revoked"] is None:
+                        client.revoke(device["id"])
             joined.append(entry.server)
         return joined
 
