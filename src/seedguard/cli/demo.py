@@ -253,10 +253,8 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         f"A local seedguard server ({hardened.server}, SQLite) hardens backup "
         f"{hardened.backup_id}: its key needs the password AND the server's OPRF key."
     )
-    verdict = "[red]✗ it does[/]" if hardened.copy_alone_opens else "[green]✓ it does not[/]"
-    out.print(
-        f"A thief's copy of the file, with the right password, opens without the server: {verdict}"
-    )
+    verdict = "[red]✗ it opened[/]" if hardened.copy_alone_opens else "[green]✓ it stays shut[/]"
+    out.print(f"A thief's copy of the file, tried with the right password offline: {verdict}")
     for n, left in enumerate(hardened.attempts_left, 1):
         out.print(f"Wrong password #{n} on the new phone: [yellow]{left} attempts left[/]")
     out.print(
