@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from seedguard import __version__
-from seedguard.cli import account, backup, seed, server
+from seedguard.cli import account, backup, seed, server, shamir
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import SeedguardError, UsageError
@@ -32,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(seed.app, name="seed")
 app.add_typer(backup.app, name="backup")
+app.add_typer(shamir.app, name="shamir")
 app.add_typer(server.app, name="server")
 app.add_typer(account.app, name="account")
 app.command("demo")(demo)

@@ -37,6 +37,21 @@ class SecretInput:
                 raise InputError(f"No {what} was entered.") from None
         return self._read_line(what)
 
+    def rest(self, what: str, limit: int = 256) -> list[str]:
+        """Every remaining non-empty line of standard input (not for a terminal)."""
+        lines: list[str] = []
+        while True:
+            try:
+                line = self._read_line(what)
+            except InputError as exc:
+                if "but it ended" in exc.message:
+                    return lines
+                raise
+            if line.strip():
+                lines.append(line)
+            if len(lines) > limit:
+                raise InputError(f"More than {limit} {what}s on standard input.")
+
     def _read_line(self, what: str) -> str:
         self._line += 1
         n = self._line

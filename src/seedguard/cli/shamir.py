@@ -1,0 +1,196 @@
+"""`seedguard shamir split|combine`: SLIP-39 shares (docs/social.md).
+
+Two modes, named wherever shares are shown. `bip39` splits the entropy of an existing BIP-39
+phrase: combining gives back the same phrase and wallet. `slip39` makes a native SLIP-39
+wallet (as Trezor does): the master secret is the BIP-32 seed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+
+from seedguard import wallet
+from seedguard.cli import render
+from seedguard.cli.render import emit_json, err, out
+from seedguard.cli.secrets_input import SecretInput
+from seedguard.errors import UsageError
+from seedguard.hd import bip32
+from seedguard.mnemonic import bip39, slip39
+from seedguard.mnemonic.slip39 import GroupSpec
+
+app = typer.Typer(
+    help="Split a secret into SLIP-39 shares, and combine them.", no_args_is_help=True
+)
+
+Mode = Literal["bip39", "slip39"]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="bip39: shares of an existing BIP-39 phrase's entropy (the same wallet back). "
+        "slip39: a new native SLIP-39 wallet, as hardware wallets make them.",
+    ),
+]
+
+BIP39_WARNING = (
+    "BIP-39 MODE: these shares hold the entropy of your BIP-39 phrase. Combining them (with "
+    "seedguard or any SLIP-39 tool) gives back that phrase and that wallet. A hardware wallet "
+    "that restores them as a native SLIP-39 backup would open a DIFFERENT wallet: restore the "
+    "phrase instead."
+)
+SLIP39_NOTE = (
+    "SLIP-39 MODE: a native SLIP-39 wallet. Restore it on a device that supports SLIP-39 "
+    "(Trezor, and others), with the same passphrase."
+)
+
+
+def _mode(value: str) -> Mode:
+    if value not in ("bip39", "slip39"):
+        raise UsageError(f"--mode is bip39 or slip39, not {value!r}.")
+    return value  # type: ignore[return-value]
+
+
+def _scheme(
+    threshold: int | None, shares: int | None, groups: list[str], group_threshold: int | None
+) -> tuple[int, list[GroupSpec]]:
+    if groups:
+        if threshold is not None or shares is not None:
+            raise UsageError("Give either --threshold/--shares (one group) or --group, not both.")
+        return group_threshold or 1, [GroupSpec.parse(g) for g in groups]
+    if threshold is None or shares is None:
+        raise UsageError("Give --threshold T --shares N, or one --group T/N per group.")
+    if group_threshold not in (None, 1):
+        raise UsageError("--group-threshold needs --group options.")
+    return 1, [GroupSpec(threshold, shares)]
+
+
+@app.command("split")
+def split(
+    threshold: Annotated[
+        int | None, typer.Option("--threshold", help="Shares needed to recover (one group).")
+    ] = None,
+    shares: Annotated[int | None, typer.Option("--shares", help="Shares to make.")] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", metavar="T/N", help="A group of N shares, T of them needed."),
+    ] = None,
+    group_threshold: Annotated[
+        int | None, typer.Option("--group-threshold", help="Groups needed to recover.")
+    ] = None,
+    mode: ModeOpt = "bip39",
+    passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase",
+            help="bip39 mode: the wallet's BIP-39 passphrase (not stored in the shares; for "
+            "the fingerprint). slip39 mode: the SLIP-39 passphrase that protects the secret.",
+        ),
+    ] = False,
+    bits: Annotated[int, typer.Option("--bits", help="slip39 mode: 128 or 256.")] = 128,
+    json_out: JsonOpt = False,
+) -> None:
+    """Split a secret into SLIP-39 shares. bip39 mode reads the phrase (then the passphrase)
+    from a prompt or stdin; slip39 mode makes a new master secret."""
+    chosen = _mode(mode)
+    group_threshold_, groups = _scheme(threshold, shares, group or [], group_threshold)
+    inp = SecretInput()
+    if chosen == "bip39":
+        phrase = bip39.validate(inp.read("recovery phrase", "Recovery phrase (hidden): ")).mnemonic
+        secret_passphrase = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
+        made = slip39.split(bip39.validate(phrase).entropy, groups, group_threshold_)
+        fingerprint = wallet.fingerprint(phrase, secret_passphrase)
+    else:
+        slip_passphrase = (
+            inp.read("passphrase", "SLIP-39 passphrase (hidden): ") if passphrase else ""
+        )
+        secret = slip39.new_master_secret(bits)
+        made = slip39.split(secret, groups, group_threshold_, slip_passphrase)
+        fingerprint = bip32.master_key(secret).fingerprint.hex()
+    if json_out:
+        emit_json({"mode": chosen, "groups": made, "fingerprint": fingerprint})
+        return
+    out.print(
+        Panel(BIP39_WARNING if chosen == "bip39" else SLIP39_NOTE, border_style="yellow"),
+    )
+    for g, (spec, group_shares) in enumerate(zip(groups, made, strict=True), 1):
+        for m, share in enumerate(group_shares, 1):
+            title = (
+                f"{chosen.upper()} MODE · group {g} of {len(groups)} · share {m} of {spec.count} "
+                f"({spec.threshold} needed)"
+            )
+            out.print(
+                Panel(render.words_table(share.split(), columns=4), title=title, expand=False)
+            )
+    need = f"{group_threshold_} of the {len(groups)} groups" if len(groups) > 1 else "the group"
+    out.print(f"Wallet fingerprint: [bold cyan]{fingerprint}[/]. To recover: {need}.")
+
+
+def _read_shares(inp: SecretInput) -> tuple[list[str], slip39.Recovery | None]:
+    """Shares from stdin lines, or one at a time at a terminal with progress after each."""
+    if not inp.interactive:
+        return inp.rest("share"), None
+    recovery = slip39.Recovery()
+    entered: list[str] = []
+    while not recovery.progress().complete:
+        share = inp.read("share", f"Share {len(entered) + 1} (hidden): ")
+        try:
+            progress = recovery.add(share)
+        except slip39.Slip39Error as exc:
+            err.print(f"[red]✗[/] {escape(exc.message)}")
+            continue
+        entered.append(share)
+        for g in progress.groups:
+            need = "?" if g.threshold is None else str(g.threshold)
+            mark = "[green]✓[/]" if g.complete else " "
+            err.print(f"  {mark} group {g.group}: {g.entered} of {need}")
+        err.print(f"  {progress.groups_complete} of {progress.group_threshold} groups complete")
+    return entered, recovery
+
+
+@app.command("combine")
+def combine(
+    mode: ModeOpt = "bip39",
+    passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase",
+            help="Ask for the passphrase (on stdin: the first line, before the shares).",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Combine SLIP-39 shares: one per line on stdin, or typed one at a time at a prompt."""
+    chosen = _mode(mode)
+    inp = SecretInput()
+    secret_passphrase = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
+    shares, _ = _read_shares(inp)
+    value: dict[str, Any]
+    if chosen == "bip39":
+        entropy = slip39.combine(shares)
+        if len(entropy) not in (16, 20, 24, 28, 32):
+            raise UsageError(
+                f"These shares hold {len(entropy)} bytes, which is no BIP-39 phrase: use "
+                "--mode slip39."
+            )
+        phrase = bip39.entropy_to_mnemonic(entropy)
+        value = {"mnemonic": phrase, "fingerprint": wallet.fingerprint(phrase, secret_passphrase)}
+    else:
+        secret = slip39.combine(shares, secret_passphrase)
+        value = {
+            "master_secret": secret.hex(),
+            "fingerprint": bip32.master_key(secret).fingerprint.hex(),
+        }
+    if json_out:
+        emit_json(value)
+        return
+    out.print("[bold red]The recovered secret is on screen: make sure no one is watching.[/]")
+    if chosen == "bip39":
+        out.print(render.words_table(value["mnemonic"].split()))
+    else:
+        out.print(f"Master secret: {value['master_secret']}")
+    out.print(f"Wallet fingerprint: [bold cyan]{value['fingerprint']}[/]")
