@@ -32,6 +32,7 @@ from mnemonic import Mnemonic
 from bench.backup import attack_cost, bench_guess_cost, bench_status, bench_verify
 from bench.common import Result, compare
 from bench.server import Load, bench_server
+from bench.slip39 import bench_slip39
 from seedguard.hd import bip32
 from seedguard.hd.accounts import STANDARDS, bitcoin_account, ethereum_account
 from seedguard.mnemonic import bip39
@@ -232,7 +233,8 @@ def report(results: list[Result], extra: list[str]) -> str:
         )
     lines += [
         "",
-        "Ratios: for the first two, the peer's time over seedguard's (higher is faster); for",
+        "Ratios: for the first two and SLIP-39, the peer's time over seedguard's (higher is",
+        "faster; SLIP-39's time is mostly the spec's PBKDF2 rounds, the same in both); for",
         "seed derivation and verify, seedguard's time over the bare KDF call (1.00× is the",
         "limit); for the guess cost, Argon2id's time over PBKDF2's (higher costs an attacker",
         "more); for status, the 10-location time over the 1-location time. Times are per",
@@ -256,6 +258,7 @@ def main() -> int:
         bench_addresses(rng, args.quick),
         bench_seed(rng, args.quick),
     ]
+    results += bench_slip39(rng, args.quick)
     guess, guess_s = bench_guess_cost(args.quick)
     results += [
         guess,
