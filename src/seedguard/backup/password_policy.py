@@ -56,19 +56,21 @@ def rule_problems(password: str) -> list[str]:
     return problems
 
 
-def check(password: str, user_inputs: Sequence[str] = ()) -> Strength:
+def check(
+    password: str, user_inputs: Sequence[str] = (), what: str = "backup password"
+) -> Strength:
     """The strength of an acceptable new password; PasswordPolicyError says what to change."""
     problems = rule_problems(password)
     if problems:
         raise PasswordPolicyError(
-            "The backup password needs " + ", ".join(problems) + "; choose another.",
+            f"The {what} needs " + ", ".join(problems) + "; choose another.",
             ("Several unrelated words with a digit and a capital are easy to remember.",),
         )
     strength = estimate(password, ["seedguard", "backup", "wallet", *user_inputs])
     if strength.score < MIN_SCORE:
         hint = " ".join(strength.feedback()) or "Add another uncommon word or two."
         raise PasswordPolicyError(
-            f"The backup password is too easy to guess ({strength.label}, "
+            f"The {what} is too easy to guess ({strength.label}, "
             f"about 10^{strength.guesses_log10:.0f} guesses): {hint}",
             strength.feedback(),
         )

@@ -79,17 +79,17 @@ def _progress(first: str) -> Iterator[Backups]:
         yield Backups(report=lambda text: status.update(escape(text) + "…"))
 
 
-def _read_new_password(inp: SecretInput, user_inputs: list[str], what: str) -> Password:
+def read_new_password(inp: SecretInput, user_inputs: list[str], what: str) -> Password:
     """Non-interactive: one line, checked. Interactive: asked twice, strength shown, re-asked
     until acceptable (the policy has no override)."""
     if not inp.interactive:
         text = inp.read(what, "")
-        password_policy.check(text, user_inputs)
+        password_policy.check(text, user_inputs, what)
         return Password(text)
     for _ in range(NEW_PASSWORD_TRIES):
         text = inp.read(what, f"New {what} (hidden): ")
         try:
-            strength = password_policy.check(text, user_inputs)
+            strength = password_policy.check(text, user_inputs, what)
         except PasswordPolicyError as exc:
             err.print(f"[red]✗[/] {escape(exc.message)}", soft_wrap=True)
             continue
@@ -175,7 +175,7 @@ def create(
     secret = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
     payload = bip39_payload(phrase, secret)
     inputs = [*payload.mnemonic.split(), *(label.split() if label else [])]
-    password = _read_new_password(inp, inputs, "backup password")
+    password = read_new_password(inp, inputs, "backup password")
     key = RecoveryKey.generate() if recovery_key else None
     with _progress("Sealing") as backups:
         result = backups.create(
@@ -455,7 +455,7 @@ def change_password(
         old = from_words(inp.read("recovery key", "Recovery key, twelve words (hidden): "))
     else:
         old = Password(inp.read("old password", "Current backup password (hidden): "))
-    new = _read_new_password(inp, [], "backup password")
+    new = read_new_password(inp, [], "backup password")
     with _progress("Reading the copies") as backups:
         full_id, results = backups.change_password(old, new, backup_id)
     if json_out:

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from seedguard import __version__
-from seedguard.cli import account, backup, seed, server, shamir
+from seedguard.cli import account, backup, guardian, seed, server, shamir, social
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import SeedguardError, UsageError
@@ -33,6 +33,8 @@ app = typer.Typer(
 app.add_typer(seed.app, name="seed")
 app.add_typer(backup.app, name="backup")
 app.add_typer(shamir.app, name="shamir")
+app.add_typer(social.app, name="social")
+app.add_typer(guardian.app, name="guardian")
 app.add_typer(server.app, name="server")
 app.add_typer(account.app, name="account")
 app.command("demo")(demo)

@@ -49,7 +49,7 @@ SLIP39_NOTE = (
 )
 
 
-def _mode(value: str) -> Mode:
+def parse_mode(value: str) -> Mode:
     if value not in ("bip39", "slip39"):
         raise UsageError(f"--mode is bip39 or slip39, not {value!r}.")
     return value  # type: ignore[return-value]
@@ -96,7 +96,7 @@ def split(
 ) -> None:
     """Split a secret into SLIP-39 shares. bip39 mode reads the phrase (then the passphrase)
     from a prompt or stdin; slip39 mode makes a new master secret."""
-    chosen = _mode(mode)
+    chosen = parse_mode(mode)
     group_threshold_, groups = _scheme(threshold, shares, group or [], group_threshold)
     inp = SecretInput()
     if chosen == "bip39":
@@ -165,7 +165,7 @@ def combine(
     json_out: JsonOpt = False,
 ) -> None:
     """Combine SLIP-39 shares: one per line on stdin, or typed one at a time at a prompt."""
-    chosen = _mode(mode)
+    chosen = parse_mode(mode)
     inp = SecretInput()
     secret_passphrase = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
     shares, _ = _read_shares(inp)

@@ -1,0 +1,90 @@
+"""`seedguard guardian ...`: a guardian's side of social recovery (docs/social.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+
+from seedguard.cli import render
+from seedguard.cli.backup import read_new_password
+from seedguard.cli.render import emit_json, out
+from seedguard.cli.secrets_input import SecretInput
+from seedguard.errors import InputError
+from seedguard.social import sealed
+from seedguard.social.guardian import Guardian, fingerprint
+
+app = typer.Typer(help="Be a guardian: hold a share of someone's wallet.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _show_code(code: str) -> None:
+    out.print(Panel(code, title="GUARDIAN CODE: give it to the wallet's owner", expand=False))
+    out.print(
+        f"Fingerprint: [bold cyan]{fingerprint(code)}[/]. Read it to the owner by phone or in "
+        "person: their screen must show the same before they seal a share to you."
+    )
+
+
+@app.command("init")
+def init(json_out: JsonOpt = False) -> None:
+    """Make this device's guardian identity (an age X25519 key pair), kept encrypted under a
+    guardian passphrase, and print the guardian code."""
+    guardian = Guardian.at()
+    if guardian.exists:
+        raise InputError(
+            "This device already has a guardian identity: `seedguard guardian code` shows it."
+        )
+    secret = read_new_password(SecretInput(), [], "guardian passphrase")
+    code = guardian.create(secret.text)
+    if json_out:
+        emit_json({"code": code, "fingerprint": fingerprint(code)})
+        return
+    _show_code(code)
+
+
+@app.command("code")
+def code(json_out: JsonOpt = False) -> None:
+    """Show this device's guardian code and its fingerprint (no passphrase needed)."""
+    value = Guardian.at().code()
+    if json_out:
+        emit_json({"code": value, "fingerprint": fingerprint(value)})
+        return
+    _show_code(value)
+
+
+@app.command("open")
+def open_share(
+    file: Annotated[Path, typer.Argument(help="The sealed share the owner handed over.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Open a sealed share with the guardian passphrase and show its words (to type or read
+    on the owner's new device)."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Cannot read {file}: {exc.strerror}.") from None
+    secret = SecretInput().read("guardian passphrase", "Guardian passphrase (hidden): ")
+    item = sealed.open_sealed(data, Guardian.at().identity(secret))
+    if json_out:
+        emit_json(
+            {
+                "share": item.share,
+                "mode": item.mode,
+                "label": item.label,
+                "member": item.member,
+                "members": item.members,
+                "threshold": item.threshold,
+                "created": item.created,
+            }
+        )
+        return
+    out.print("[bold red]A share is on screen: show it only to its owner.[/]")
+    title = (
+        f"{item.mode.upper()} MODE · {escape(item.label) or 'a wallet'} · share {item.member} "
+        f"of {item.members} ({item.threshold} needed)"
+    )
+    out.print(Panel(render.words_table(item.share.split(), columns=4), title=title, expand=False))
