@@ -7,6 +7,7 @@ wallet (as Trezor does): the master secret is the BIP-32 seed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
@@ -18,6 +19,7 @@ from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.errors import UsageError
+from seedguard.fs import write_private_file
 from seedguard.hd import bip32
 from seedguard.mnemonic import bip39, slip39
 from seedguard.mnemonic.slip39 import GroupSpec
@@ -92,6 +94,19 @@ def split(
         ),
     ] = False,
     bits: Annotated[int, typer.Option("--bits", help="slip39 mode: 128 or 256.")] = 128,
+    cards: Annotated[
+        Path | None,
+        typer.Option(
+            "--cards",
+            metavar="FOLDER",
+            help="Also write a printable PNG and PDF card per share here (a new 0700 folder "
+            "is made; nothing is overwritten).",
+        ),
+    ] = None,
+    name: Annotated[
+        list[str] | None,
+        typer.Option("--name", help="A guardian's name for each card, in share order."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Split a secret into SLIP-39 shares. bip39 mode reads the phrase (then the passphrase)
@@ -111,8 +126,12 @@ def split(
         secret = slip39.new_master_secret(bits)
         made = slip39.split(secret, groups, group_threshold_, slip_passphrase)
         fingerprint = bip32.master_key(secret).fingerprint.hex()
+    written = _write_cards(cards, name or [], chosen, groups, group_threshold_, made)
     if json_out:
-        emit_json({"mode": chosen, "groups": made, "fingerprint": fingerprint})
+        value: dict[str, Any] = {"mode": chosen, "groups": made, "fingerprint": fingerprint}
+        if cards is not None:
+            value["cards"] = [str(p) for p in written]
+        emit_json(value)
         return
     out.print(
         Panel(BIP39_WARNING if chosen == "bip39" else SLIP39_NOTE, border_style="yellow"),
@@ -128,6 +147,51 @@ def split(
             )
     need = f"{group_threshold_} of the {len(groups)} groups" if len(groups) > 1 else "the group"
     out.print(f"Wallet fingerprint: [bold cyan]{fingerprint}[/]. To recover: {need}.")
+    if written:
+        out.print(f"Cards written ({len(written)} files, mode 0600) in {escape(str(cards))}.")
+
+
+def _write_cards(
+    folder: Path | None,
+    names: list[str],
+    mode: Mode,
+    groups: list[GroupSpec],
+    group_threshold: int,
+    made: list[list[str]],
+) -> list[Path]:
+    from seedguard.social import cards
+
+    total = sum(len(g) for g in made)
+    if folder is None:
+        if names:
+            raise UsageError("--name labels cards: give --cards FOLDER too.")
+        return []
+    if names and len(names) != total:
+        raise UsageError(f"Give one --name per share ({total}), or none.")
+    if folder.exists() and any(folder.iterdir()):
+        raise UsageError(f"{folder} is not empty: give a new folder for the cards.")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written: list[Path] = []
+    n = 0
+    for g, (spec, shares) in enumerate(zip(groups, made, strict=True), 1):
+        for m, share in enumerate(shares, 1):
+            card = cards.Card(
+                mode,
+                tuple(share.split()),
+                g,
+                len(groups),
+                group_threshold,
+                m,
+                spec.count,
+                spec.threshold,
+                names[n] if names else "",
+            )
+            n += 1
+            stem = folder / f"share-g{g}-m{m}"
+            for suffix, data in ((".png", cards.png(card)), (".pdf", cards.pdf(card))):
+                write_private_file(stem.with_suffix(suffix), data)
+                written.append(stem.with_suffix(suffix))
+    return written
 
 
 def _read_shares(inp: SecretInput) -> tuple[list[str], slip39.Recovery | None]:
