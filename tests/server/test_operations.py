@@ -20,7 +20,7 @@ def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "run `seedguard server migrate`" in proc.stderr
     first = run_cli("server", "migrate", "--database", url, "--json")
-    assert first.stdout.strip() == '{"before": null, "after": "0001"}'
+    assert first.stdout.strip() == '{"before": null, "after": "0002"}'
     again = run_cli("server", "migrate", "--database", url)
     assert "up to date" in again.stdout
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,8 @@ from seedguard.cli import render
 from seedguard.cli.backup import read_new_password
 from seedguard.cli.render import emit_json, out
 from seedguard.cli.secrets_input import SecretInput
-from seedguard.errors import InputError
+from seedguard.errors import InputError, UsageError
+from seedguard.social import relay as relays
 from seedguard.social import sealed
 from seedguard.social.guardian import Guardian, fingerprint
 
@@ -29,17 +31,29 @@ def _show_code(code: str) -> None:
     )
 
 
+RelayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--relay", metavar="URL", help="A seedguard server that relays shares (seedguard+https://)."
+    ),
+]
+
+
 @app.command("init")
-def init(json_out: JsonOpt = False) -> None:
+def init(relay: RelayOpt = None, json_out: JsonOpt = False) -> None:
     """Make this device's guardian identity (an age X25519 key pair), kept encrypted under a
-    guardian passphrase, and print the guardian code."""
+    guardian passphrase, and print the guardian code. With --relay, also open a mailbox there
+    for owners to deposit shares in (its id joins the code)."""
     guardian = Guardian.at()
     if guardian.exists:
         raise InputError(
             "This device already has a guardian identity: `seedguard guardian code` shows it."
         )
     secret = read_new_password(SecretInput(), [], "guardian passphrase")
-    code = guardian.create(secret.text)
+    guardian.create(secret.text)
+    if relay is not None:
+        relays.open_mailbox(relay, guardian)
+    code = guardian.code()
     if json_out:
         emit_json({"code": code, "fingerprint": fingerprint(code)})
         return
@@ -54,6 +68,49 @@ def code(json_out: JsonOpt = False) -> None:
         emit_json({"code": value, "fingerprint": fingerprint(value)})
         return
     _show_code(value)
+
+
+@app.command("approve")
+def approve(
+    relay: Annotated[str, typer.Option("--relay", metavar="URL", help="The relay server.")],
+    request: Annotated[
+        str, typer.Option("--request", metavar="CODE", help="The code read to you.")
+    ],
+    owner: Annotated[
+        str | None,
+        typer.Option("--for", metavar="LABEL", help="Whose share, when you hold several."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Help a recovery: show who asks and when, then re-seal your share to their request."""
+    guardian = Guardian.at()
+    box = guardian.mailbox()
+    if box is None:
+        raise InputError("This guardian has no mailbox on a relay: nothing to approve with.")
+    info = relays.describe(relay, request)
+    asked = datetime.datetime.fromtimestamp(float(info["created"]), datetime.UTC)
+    if not json_out:
+        out.print(
+            f"Request [bold]{escape(str(info['code']))}[/] from [bold]{escape(str(info['label']))}"
+            f"[/], opened {asked:%Y-%m-%d %H:%M} UTC; {info['approvals']} approval(s) so far."
+        )
+        out.print("Approve only if the owner asked you by phone or in person, just now.")
+    inp = SecretInput()
+    if not yes:
+        if not inp.interactive:
+            raise UsageError("Approving needs --yes when no one can answer a question.")
+        if inp.read("answer", "Approve? Type yes: ", hidden=False).strip().lower() != "yes":
+            raise InputError("Not approved.")
+    secret = inp.read("guardian passphrase", "Guardian passphrase (hidden): ")
+    done = relays.approve(relay, request, guardian.identity(secret), box[1], owner)
+    if json_out:
+        emit_json({"code": info["code"], "owner": done.label, "approvals": done.approvals})
+        return
+    out.print(
+        f"[green]✓[/] Your share of {escape(done.label) or 'the wallet'} is on its way, re-sealed "
+        f"to the request's key; {done.approvals} approval(s). The owner can still cancel."
+    )
 
 
 @app.command("open")

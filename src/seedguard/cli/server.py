@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -72,6 +75,16 @@ def run(
         typer.Option(help="Take client addresses from X-Forwarded-For (behind a proxy only)."),
     ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    min_recovery_delay: Annotated[
+        float, typer.Option(help="The shortest social-recovery delay an owner may set, hours.")
+    ] = 24,
+    clock_file: Annotated[
+        Path | None,
+        typer.Option(
+            hidden=True,
+            help="Tests only: a file holding seconds added to the clock (read at every use).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API. Logs are JSON lines on stderr. Stop with Ctrl-C."""
     from seedguard.server.serve import serve
@@ -90,5 +103,21 @@ def run(
         rate_per_ip=rate_per_ip,
         rate_per_account=rate_per_account,
         trust_proxy=trust_proxy,
+        min_recovery_delay=min_recovery_delay * 3600,
+        default_recovery_delay=max(48 * 3600, min_recovery_delay * 3600),
+        clock=_clock(clock_file),
     )
     serve(settings, host, port, log_level)
+
+
+def _clock(path: Path | None) -> Callable[[], float]:
+    if path is None:
+        return time.time
+
+    def shifted() -> float:
+        try:
+            return time.time() + float(path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return time.time()
+
+    return shifted

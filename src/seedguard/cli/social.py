@@ -9,9 +9,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from seedguard import wallet
+from seedguard.cli import render
 from seedguard.cli.render import emit_json, out
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.cli.shamir import BIP39_WARNING, SLIP39_NOTE, ModeOpt, parse_mode
+from seedguard.errors import InputError, UsageError
+from seedguard.hd import bip32
+from seedguard.mnemonic import bip39, slip39
+from seedguard.social import relay as relays
 from seedguard.social.setup import setup as make_setup
 
 app = typer.Typer(help="Social recovery: shares sealed to trusted guardians.", no_args_is_help=True)
@@ -25,9 +31,21 @@ def setup(
     ],
     threshold: Annotated[int, typer.Option("--threshold", help="Guardians needed to recover.")],
     out_dir: Annotated[
-        Path,
+        Path | None,
         typer.Option("--out", metavar="FOLDER", help="Where to write the sealed shares (0700)."),
-    ],
+    ] = None,
+    relay: Annotated[
+        str | None,
+        typer.Option(
+            "--relay", metavar="URL", help="Deposit each sealed share in its guardian's mailbox."
+        ),
+    ] = None,
+    delay: Annotated[
+        str,
+        typer.Option(
+            "--delay", help="With --relay: how long a recovery waits, so you can cancel it."
+        ),
+    ] = "48h",
     mode: ModeOpt = "bip39",
     label: Annotated[
         str, typer.Option("--label", help="A name the guardians will see, e.g. your name.")
@@ -47,7 +65,15 @@ def setup(
     )
     secret = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
     made = make_setup(
-        guardian, threshold, out_dir, mode=chosen, phrase=phrase, passphrase=secret, label=label
+        guardian,
+        threshold,
+        out_dir,
+        mode=chosen,
+        phrase=phrase,
+        passphrase=secret,
+        label=label,
+        relay=relay,
+        delay=parse_duration(delay),
     )
     if json_out:
         emit_json(
@@ -55,8 +81,14 @@ def setup(
                 "mode": made.mode,
                 "fingerprint": made.fingerprint,
                 "threshold": made.threshold,
+                "delay_hours": made.delay / 3600 if made.delay is not None else None,
                 "guardians": [
-                    {"fingerprint": d.guardian, "file": str(d.path)} for d in made.deliveries
+                    {
+                        "fingerprint": d.guardian,
+                        "file": str(d.path) if d.path else None,
+                        "deposit": d.deposit,
+                    }
+                    for d in made.deliveries
                 ],
             }
         )
@@ -66,6 +98,135 @@ def setup(
     table.add_column("guardian (compare the fingerprint by phone)")
     table.add_column("sealed share: give this file to that guardian")
     for d in made.deliveries:
-        table.add_row(d.guardian, escape(str(d.path)))
+        table.add_row(d.guardian, escape(str(d.path)) if d.path else "in the guardian's mailbox")
     out.print(table)
     out.print(f"Wallet fingerprint: [bold cyan]{made.fingerprint}[/].")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "48h", "2d", "90m" (hours when no unit)."""
+    value = text.strip().lower()
+    units = {"d": 86400, "h": 3600, "m": 60}
+    unit = units.get(value[-1:])
+    number = value[:-1] if unit else value
+    try:
+        amount = float(number)
+    except ValueError:
+        raise UsageError(
+            f"A duration is a number with d, h or m, as in 48h, not {text!r}."
+        ) from None
+    if amount <= 0:
+        raise UsageError(f"A duration is positive, not {text!r}.")
+    return amount * (unit or 3600)
+
+
+recover = typer.Typer(help="Recover a wallet with guardians' help, or stop a recovery.")
+app.add_typer(recover, name="recover")
+RelayOpt = Annotated[str, typer.Option("--relay", metavar="URL", help="The relay server.")]
+CodeOpt = Annotated[str, typer.Option("--request", metavar="CODE", help="The request's code.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@recover.command("start")
+def recover_start(
+    relay: RelayOpt,
+    label: Annotated[
+        str, typer.Option("--label", help="Who asks, as the guardians will see it.")
+    ] = "a new device",
+    json_out: JsonOpt = False,
+) -> None:
+    """On a new device: open a recovery request and get the code to read to each guardian."""
+    code = relays.start(relay, label)
+    if json_out:
+        emit_json({"code": code})
+        return
+    out.print(f"Request code: [bold]{code[:4]}-{code[4:]}[/]")
+    out.print(
+        "Call each guardian and read them the code; they run `seedguard guardian approve`. "
+        "When enough have approved and the owner's delay has passed, run "
+        "`seedguard social recover finish` here."
+    )
+
+
+@recover.command("status")
+def recover_status(relay: RelayOpt, request: CodeOpt, json_out: JsonOpt = False) -> None:
+    """A request's state: waiting, delayed (and until when), released, or cancelled."""
+    info = relays.describe(relay, request)
+    if json_out:
+        emit_json(info)
+        return
+    out.print(f"Request {info['code']}: {info['state']}, {info['approvals']} approval(s).")
+
+
+@recover.command("cancel")
+def recover_cancel(
+    relay: RelayOpt,
+    request: Annotated[
+        str | None, typer.Option("--request", metavar="CODE", help="Only this request.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """On any of the owner's devices: stop recovery requests for this wallet."""
+    codes = relays.cancel(relay, request)
+    if json_out:
+        emit_json({"cancelled": codes})
+        return
+    out.print(f"Cancelled {len(codes)} request(s): {', '.join(codes) or 'none was open'}.")
+
+
+@recover.command("finish")
+def recover_finish(
+    relay: RelayOpt,
+    request: CodeOpt,
+    passphrase: Annotated[
+        bool, typer.Option("--passphrase", help="The wallet's passphrase (for the fingerprint).")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """On the new device: fetch the re-sealed shares (after the delay), combine them, and
+    show the fingerprint and first addresses."""
+    del relay  # the request remembers its relay
+    secret = SecretInput().read("passphrase", "Passphrase (hidden): ") if passphrase else ""
+    items = relays.release(request)
+    if not items:
+        raise InputError("The relay released no shares.")
+    modes = {item.mode for item in items}
+    if len(modes) != 1:
+        raise InputError("The released shares disagree about their mode: they are damaged.")
+    [mode] = modes
+    if mode == "bip39":
+        entropy = slip39.combine([item.share for item in items])
+        phrase = bip39.entropy_to_mnemonic(entropy)
+        proof = wallet.prove(phrase, secret, count=3)
+        value: dict[str, object] = {"mnemonic": phrase, **render.proof_json(proof)}
+    else:
+        master = slip39.combine([item.share for item in items], secret)
+        value = {
+            "master_secret": master.hex(),
+            "fingerprint": bip32.master_key(master).fingerprint.hex(),
+        }
+    if json_out:
+        emit_json(value)
+        return
+    out.print("[bold red]The recovered secret is on screen: make sure no one is watching.[/]")
+    if mode == "bip39":
+        out.print(render.words_table(str(value["mnemonic"]).split()))
+        render.show_proof(proof)
+    else:
+        out.print(f"Master secret: {value['master_secret']}")
+        out.print(f"Wallet fingerprint: [bold cyan]{value['fingerprint']}[/]")
+
+
+@app.command("notifications")
+def notifications(
+    relay: RelayOpt,
+    after: Annotated[int, typer.Option("--after", help="Only events after this id.")] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Events for this wallet's owner: recovery requested, approved, cancelled."""
+    events = relays.notifications(relay, after)
+    if json_out:
+        emit_json({"notifications": events})
+        return
+    for event in events:
+        out.print(f"{event['id']}: {event['event']} (request {event['code']})")

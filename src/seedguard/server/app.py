@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from seedguard import __version__
-from seedguard.server import accounts, hardening, vault
+from seedguard.server import accounts, hardening, social, vault
 from seedguard.server.accounts import Session
 from seedguard.server.db import Database
 from seedguard.server.logs import LOGGER
@@ -38,6 +38,7 @@ from seedguard.server.refusals import Refused, unauthenticated
 from seedguard.server.settings import Settings
 
 B64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]*$", max_length=512)]
+SealedB64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]*$", max_length=90_000)]
 ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 Scope = MutableMapping[str, Any]
@@ -176,6 +177,88 @@ class KeyOut(BaseModel):
 class KeysOut(BaseModel):
     keys: list[KeyOut]
     max_attempts: int
+
+
+class MailboxOut(BaseModel):
+    mailbox: str
+
+
+class DepositIn(BaseModel):
+    mailbox: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    sealed: SealedB64
+
+
+class DepositOut(BaseModel):
+    deposit: str
+
+
+class DepositItem(BaseModel):
+    deposit: str
+    sealed: str
+    created: float
+
+
+class DepositsOut(BaseModel):
+    deposits: list[DepositItem]
+
+
+class DelayIn(BaseModel):
+    seconds: Annotated[float, Field(gt=0, le=365 * 86400)]
+
+
+class DelayOut(BaseModel):
+    seconds: float
+
+
+class RequestIn(BaseModel):
+    label: Annotated[str, Field(min_length=1, max_length=64)]
+    public_key: Annotated[str, Field(pattern=r"^age1[0-9a-z]{20,100}$")]
+
+
+class RequestOut(BaseModel):
+    code: str
+
+
+class RequestInfo(BaseModel):
+    code: str
+    label: str
+    created: float
+    public_key: str
+    approvals: int
+    state: str
+    release_at: float | None
+
+
+class ApproveIn(BaseModel):
+    deposit: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    resealed: SealedB64
+
+
+class ApproveOut(BaseModel):
+    approvals: int
+
+
+class CancelIn(BaseModel):
+    code: Annotated[str, Field(max_length=16)] | None = None
+
+
+class CancelOut(BaseModel):
+    cancelled: list[str]
+
+
+class SharesOut(BaseModel):
+    shares: list[str]
+
+
+class NotificationItem(BaseModel):
+    id: int
+    event: str
+    code: str
+    created: float
+
+
+class NotificationsOut(BaseModel):
+    notifications: list[NotificationItem]
 
 
 # -- the edge: limits, metrics, the access log ----------------------------------------------------
@@ -599,6 +682,101 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         with database.transaction() as conn:
             hardening.delete(conn, auth(conn, request, token), handle)
         return Response(status_code=204)
+
+    # -- social recovery relay ---------------------------------------------------------------
+
+    @app.post("/v1/social/mailboxes", tags=["social"])
+    @on_database
+    def open_mailbox(request: Request, token: Token) -> MailboxOut:
+        """A guardian's mailbox, where owners deposit shares sealed to that guardian."""
+        with database.transaction() as conn:
+            mailbox = social.open_mailbox(conn, settings, auth(conn, request, token))
+        return MailboxOut(mailbox=mailbox)
+
+    @app.post("/v1/social/deposits", tags=["social"])
+    @on_database
+    def deposit(body: DepositIn, request: Request, token: Token) -> DepositOut:
+        """Deposit a share sealed to the mailbox's guardian (by the wallet's owner)."""
+        sealed = unb64(body.sealed, "sealed")
+        with database.transaction() as conn:
+            me = auth(conn, request, token)
+            found = social.deposit(conn, settings, me, body.mailbox, sealed)
+        return DepositOut(deposit=found)
+
+    @app.get("/v1/social/mailboxes/{mailbox}", tags=["social"])
+    @on_database
+    def read_mailbox(mailbox: str, request: Request, token: Token) -> DepositsOut:
+        """The sealed shares in one of the caller's mailboxes."""
+        with database.read() as conn:
+            items = social.deposits(conn, auth(conn, request, token), mailbox)
+        return DepositsOut(
+            deposits=[
+                DepositItem(deposit=str(i["deposit"]), sealed=b64(i["sealed"]),  # type: ignore[arg-type]
+                            created=float(i["created"]))  # type: ignore[arg-type]
+                for i in items
+            ]
+        )  # fmt: skip
+
+    @app.put("/v1/social/delay", tags=["social"])
+    @on_database
+    def set_delay(body: DelayIn, request: Request, token: Token) -> DelayOut:
+        """How long released shares wait after a recovery request is approved (the owner's
+        window to cancel); at least the server's minimum."""
+        with database.transaction() as conn:
+            seconds = social.set_delay(conn, settings, auth(conn, request, token), body.seconds)
+        return DelayOut(seconds=seconds)
+
+    @app.post("/v1/social/requests", tags=["social"])
+    @on_database
+    def start_request(body: RequestIn, request: Request, token: Token) -> RequestOut:
+        """A recovery request from a new device, with the key shares are re-sealed to."""
+        with database.transaction() as conn:
+            me = auth(conn, request, token)
+            _, code = social.start(conn, settings, me, body.label, body.public_key)
+        return RequestOut(code=code)
+
+    @app.get("/v1/social/requests/{code}", tags=["social"])
+    @on_database
+    def request_info(code: str, request: Request, token: Token) -> RequestInfo:
+        """Who asks and when: what a guardian checks before approving."""
+        with database.read() as conn:
+            auth(conn, request, token)
+            info = social.describe(conn, settings, code)
+        return RequestInfo.model_validate(info)
+
+    @app.post("/v1/social/requests/{code}/approvals", tags=["social"])
+    @on_database
+    def approve(code: str, body: ApproveIn, request: Request, token: Token) -> ApproveOut:
+        """A guardian's share for the request, re-sealed to its key."""
+        resealed = unb64(body.resealed, "resealed")
+        with database.transaction() as conn:
+            me = auth(conn, request, token)
+            count = social.approve(conn, settings, me, code, body.deposit, resealed)
+        return ApproveOut(approvals=count)
+
+    @app.post("/v1/social/requests/cancel", tags=["social"])
+    @on_database
+    def cancel(body: CancelIn, request: Request, token: Token) -> CancelOut:
+        """The owner stops a recovery of their wallet (one request, or every open one)."""
+        with database.transaction() as conn:
+            codes = social.cancel(conn, settings, auth(conn, request, token), body.code)
+        return CancelOut(cancelled=codes)
+
+    @app.get("/v1/social/requests/{code}/shares", tags=["social"])
+    @on_database
+    def shares(code: str, request: Request, token: Token) -> SharesOut:
+        """The re-sealed shares, to the requesting device, once the delay has passed."""
+        with database.read() as conn:
+            found = social.release(conn, settings, auth(conn, request, token), code)
+        return SharesOut(shares=[b64(s) for s in found])
+
+    @app.get("/v1/notifications", tags=["social"])
+    @on_database
+    def notifications(request: Request, token: Token, after: int = 0) -> NotificationsOut:
+        """Events for this account's devices (recovery requested, approved, cancelled)."""
+        with database.read() as conn:
+            items = social.notifications(conn, auth(conn, request, token), after)
+        return NotificationsOut(notifications=[NotificationItem.model_validate(i) for i in items])
 
     # Matching walks the routes in order: the busiest go first.
     hot = ("/v1/oprf/evaluate", "/v1/vault/{name}", "/livez")

@@ -95,6 +95,66 @@ destroyed_keys = sa.Table(
 )
 
 
+mailboxes = sa.Table(
+    "mailboxes",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+deposits = sa.Table(
+    "deposits",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("mailbox_id", sa.String(32), sa.ForeignKey("mailboxes.id"), nullable=False),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("sealed", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+recovery_delays = sa.Table(
+    "recovery_delays",
+    metadata,
+    sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("seconds", sa.Float, nullable=False),
+)
+
+recovery_requests = sa.Table(
+    "recovery_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("code", sa.String(16), nullable=False, unique=True),
+    sa.Column("requester_id", sa.String(32), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("public_key", sa.String(128), nullable=False),
+    sa.Column("owner_id", sa.String(32), nullable=True),
+    sa.Column("bound", sa.Float, nullable=True),
+    sa.Column("delay", sa.Float, nullable=True),
+    sa.Column("cancelled", sa.Float, nullable=True),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("request_id", sa.String(32), sa.ForeignKey("recovery_requests.id"), primary_key=True),
+    sa.Column("deposit_id", sa.String(32), sa.ForeignKey("deposits.id"), primary_key=True),
+    sa.Column("resealed", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(32), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("code", sa.String(16), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+
 def default_url(home: Path) -> str:
     return f"sqlite:///{home / 'server' / 'seedguard.db'}"
 

@@ -19,6 +19,8 @@ class Settings:
     rate_per_ip: int = 1200  # requests per minute from one address (0: no limit)
     rate_per_account: int = 600  # requests per minute for one account (0: no limit)
     trust_proxy: bool = False  # take the client address from X-Forwarded-For
+    default_recovery_delay: float = 48 * 3600  # an owner who set none
+    min_recovery_delay: float = 24 * 3600  # the least an owner may set
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @property

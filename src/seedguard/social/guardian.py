@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,18 +23,35 @@ IDENTITY = "identity.age"  # the secret key, encrypted under the guardian's pass
 CODE = "code.txt"  # the public key (not secret), so the code can be shown without a passphrase
 
 
+MAILBOX = "mailbox.json"  # {"relay", "mailbox"} once the guardian opened one on a relay
+
+
+def recipient(code: str) -> str:
+    """The age recipient part of a guardian code (`age1...` or `age1...:<mailbox>`)."""
+    return check_code(code).split(":", 1)[0]
+
+
+def mailbox_of(code: str) -> str | None:
+    parts = check_code(code).split(":", 1)
+    return parts[1] if len(parts) == 2 else None
+
+
 def fingerprint(code: str) -> str:
     """Eight letters and digits from SHA-256 of the code, to read aloud: "K7QM-2XDA"."""
-    digest = hashlib.sha256(check_code(code).encode()).digest()
+    digest = hashlib.sha256(recipient(code).encode()).digest()
     text = base64.b32encode(digest[:5]).decode()
     return f"{text[:4]}-{text[4:]}"
 
 
 def check_code(code: str) -> str:
-    """A guardian code is an age X25519 recipient (age1...)."""
+    """A guardian code is an age X25519 recipient (age1...), with `:<mailbox id>` when the
+    guardian has a mailbox on a relay."""
     text = code.strip()
+    key, _, mailbox = text.partition(":")
     try:
-        x25519.Recipient.from_str(text)
+        x25519.Recipient.from_str(key)
+        if mailbox and not re.fullmatch(r"[0-9a-f]{32}", mailbox):
+            raise ValueError
     except (RecipientError, ValueError):
         raise UsageError(
             f"{text[:12]!r}... is not a guardian code: ask the guardian for the code that "
@@ -71,11 +90,27 @@ class Guardian:
 
     def code(self) -> str:
         try:
-            return check_code((self.folder / CODE).read_text())
+            key = check_code((self.folder / CODE).read_text())
         except FileNotFoundError:
             raise InputError(
                 "This device has no guardian identity: run `seedguard guardian init`."
             ) from None
+        box = self.mailbox()
+        return f"{key}:{box[1]}" if box else key
+
+    def mailbox(self) -> tuple[str, str] | None:
+        """(relay, mailbox id) when this guardian has a mailbox on a relay."""
+        try:
+            raw = json.loads((self.folder / MAILBOX).read_text())
+            return str(raw["relay"]), str(raw["mailbox"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{self.folder / MAILBOX} is damaged.") from None
+
+    def set_mailbox(self, relay: str, mailbox: str) -> None:
+        data = json.dumps({"relay": relay, "mailbox": mailbox}).encode() + b"\n"
+        homes.write_atomic(self.folder / MAILBOX, data)
 
     def identity(self, secret: str) -> x25519.Identity:
         try:

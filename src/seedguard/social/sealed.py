@@ -16,7 +16,7 @@ from pyrage import DecryptError, EncryptError, decrypt, encrypt, x25519
 
 from seedguard.errors import InputError, WrongSecretError
 from seedguard.mnemonic import slip39
-from seedguard.social.guardian import check_code
+from seedguard.social.guardian import recipient
 
 FORMAT = "seedguard-sealed-share/1"
 SUFFIX = ".sgshare"
@@ -44,7 +44,7 @@ def seal(item: SealedShare, code: str) -> bytes:
     slip39.decode(item.share)  # never seal something that is not a share
     body = json.dumps({"format": FORMAT, **asdict(item)}, sort_keys=True).encode()
     try:
-        return bytes(encrypt(body, [x25519.Recipient.from_str(check_code(code))]))
+        return bytes(encrypt(body, [x25519.Recipient.from_str(recipient(code))]))
     except EncryptError as exc:
         raise InputError(f"Could not seal the share: {exc}.") from None
 
