@@ -91,3 +91,22 @@ def test_bodies_over_the_limit_are_refused_even_when_streamed(limited: str) -> N
     assert device.call("GET", "/v1/vault/s").status_code == 404
     ok = device.call("PUT", "/v1/vault/s", content=bytes(8192), headers={"If-None-Match": "*"})
     assert ok.status_code == 200
+
+
+def test_an_older_schema_is_upgraded_in_place(tmp_path: Path) -> None:
+    from alembic import command
+
+    from seedguard.server import db
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = db.engine(url)
+    config = db._alembic_config(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    engine.dispose()
+    stale = run_cli("server", "run", "--port", str(free_port()), "--database", url)
+    assert stale.returncode == 2
+    assert "is at revision 0001" in stale.stderr
+    upgraded = run_cli("server", "migrate", "--database", url, "--json")
+    assert upgraded.stdout.strip() == '{"before": "0001", "after": "0002"}'
