@@ -162,3 +162,56 @@ def test_a_guardian_reads_only_its_own_mailbox(relay: tuple[SeedguardServer, Pat
                        headers={"Authorization": f"Bearer {bob.sign_in()}"}, ok=(404,))  # fmt: skip
     assert answer.status_code == 404
     assert ann.mailbox() == (server.url, ann_box)
+
+
+def test_events_reach_the_owners_webhook(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    received: list[dict[str, Any]] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return None
+
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        options = ("--allow-http-webhooks", "--min-recovery-delay", "1")
+        with seedguard_server(f"sqlite:///{tmp_path / 'db'}", tmp_path, *options) as server:
+            url = server.location
+            homes = {n: make_home(tmp_path / n) for n in ("dana", "ann", "bob", "new")}
+            codes = [
+                sg(homes[n], "guardian", "init", "--relay", url, stdin=f"{SECRET}\n")["code"]
+                for n in ("ann", "bob")
+            ]
+            sg(homes["dana"], "social", "setup", "--guardian", codes[0], "--guardian", codes[1],
+               "--threshold", "2", "--relay", url, stdin=f"{PHRASE}\n")  # fmt: skip
+            target = f"http://127.0.0.1:{hook.server_port}/seedguard"
+            refused = sg(homes["dana"], "social", "webhook", "--relay", url, "--url",
+                         "ftp://x", code=1)  # fmt: skip
+            assert "https://" in refused["error"]
+            sg(homes["dana"], "social", "webhook", "--relay", url, "--url", target)
+            code = sg(homes["new"], "social", "recover", "start", "--relay", url)["code"]
+            sg(homes["ann"], "guardian", "approve", "--relay", url, "--request", code, "--yes",
+               stdin=f"{SECRET}\n")  # fmt: skip
+            sg(homes["dana"], "social", "recover", "cancel", "--relay", url)
+            import time
+
+            deadline = time.monotonic() + 10
+            while len(received) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert [(e["event"], e["code"]) for e in received] == [
+                ("recovery-requested", code),
+                ("recovery-approved", code),
+                ("recovery-cancelled", code),
+            ]
+            assert all(set(e) == {"event", "code", "created"} for e in received)
+    finally:
+        hook.shutdown()

@@ -78,6 +78,9 @@ def run(
     min_recovery_delay: Annotated[
         float, typer.Option(help="The shortest social-recovery delay an owner may set, hours.")
     ] = 24,
+    allow_http_webhooks: Annotated[
+        bool, typer.Option(help="Accept http:// webhooks (a closed network or a test).")
+    ] = False,
     clock_file: Annotated[
         Path | None,
         typer.Option(
@@ -106,6 +109,7 @@ def run(
         min_recovery_delay=min_recovery_delay * 3600,
         default_recovery_delay=max(48 * 3600, min_recovery_delay * 3600),
         clock=_clock(clock_file),
+        allow_http_webhooks=allow_http_webhooks,
     )
     serve(settings, host, port, log_level)
 

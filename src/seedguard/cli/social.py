@@ -217,6 +217,26 @@ def recover_finish(
         out.print(f"Wallet fingerprint: [bold cyan]{value['fingerprint']}[/]")
 
 
+@app.command("webhook")
+def webhook(
+    relay: RelayOpt,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Where the server POSTs each event (https://).")
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Stop posting events.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Have the relay POST this wallet owner's events (recovery requested, approved,
+    cancelled) to a URL, besides keeping them for `social notifications`."""
+    if (url is None) == (not off):
+        raise UsageError("Give --url URL, or --off.")
+    relays.set_webhook(relay, None if off else url)
+    if json_out:
+        emit_json({"webhook": None if off else url})
+        return
+    out.print("Webhook removed." if off else f"Events will also be posted to {escape(str(url))}.")
+
+
 @app.command("notifications")
 def notifications(
     relay: RelayOpt,

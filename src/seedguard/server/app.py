@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request, Response, Security
@@ -238,6 +239,10 @@ class ApproveOut(BaseModel):
     approvals: int
 
 
+class WebhookIn(BaseModel):
+    url: Annotated[str, Field(max_length=512)] | None
+
+
 class CancelIn(BaseModel):
     code: Annotated[str, Field(max_length=16)] | None = None
 
@@ -363,6 +368,7 @@ class Server:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.database = database
+        self._hooks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook")
         self.ip_limiter = RateLimiter(settings.rate_per_ip)
         self.account_limiter = RateLimiter(settings.rate_per_account)
         self.registry = CollectorRegistry()
@@ -389,6 +395,18 @@ class Server:
             registry=self.registry,
         )
 
+    def deliver(self, events: list[dict[str, object]]) -> None:
+        """POST each event to its account's webhook, after the transaction, in the
+        background; a failed delivery is logged (the event stays in /v1/notifications)."""
+        if not events:
+            return
+        with self.database.read() as conn:
+            targets = [(social.webhook_of(conn, str(e["account"])), e) for e in events]
+        for url, event in targets:
+            if url is not None:
+                body = {k: v for k, v in event.items() if k != "account"}
+                self._hooks.submit(_post_webhook, url, body)
+
     def client_address(self, scope: Scope) -> str:
         if self.settings.trust_proxy:
             for name, value in scope.get("headers", ()):
@@ -411,6 +429,15 @@ class Server:
             self.rate_limited.inc()
             raise Refused(429, "Too many requests for this account: slow down.")
         return found
+
+
+def _post_webhook(url: str, body: dict[str, object]) -> None:
+    import httpx
+
+    try:
+        httpx.post(url, json=body, timeout=5, follow_redirects=False).raise_for_status()
+    except httpx.HTTPError as exc:
+        LOGGER.warning("webhook failed", extra={"event": "webhook", "detail": type(exc).__name__})
 
 
 bearer = HTTPBearer(auto_error=False, description="A session token from /v1/auth/token.")
@@ -751,16 +778,28 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         resealed = unb64(body.resealed, "resealed")
         with database.transaction() as conn:
             me = auth(conn, request, token)
-            count = social.approve(conn, settings, me, code, body.deposit, resealed)
+            events: list[social.Event] = []
+            count = social.approve(conn, settings, me, code, body.deposit, resealed, events)
+        server.deliver(events)
         return ApproveOut(approvals=count)
 
     @app.post("/v1/social/requests/cancel", tags=["social"])
     @on_database
     def cancel(body: CancelIn, request: Request, token: Token) -> CancelOut:
         """The owner stops a recovery of their wallet (one request, or every open one)."""
+        events: list[social.Event] = []
         with database.transaction() as conn:
-            codes = social.cancel(conn, settings, auth(conn, request, token), body.code)
+            codes = social.cancel(conn, settings, auth(conn, request, token), body.code, events)
+        server.deliver(events)
         return CancelOut(cancelled=codes)
+
+    @app.put("/v1/social/webhook", tags=["social"], status_code=204)
+    @on_database
+    def set_webhook(body: WebhookIn, request: Request, token: Token) -> Response:
+        """Also POST this account's events to a URL (null: stop)."""
+        with database.transaction() as conn:
+            social.set_webhook(conn, settings, auth(conn, request, token), body.url)
+        return Response(status_code=204)
 
     @app.get("/v1/social/requests/{code}/shares", tags=["social"])
     @on_database

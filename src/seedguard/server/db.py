@@ -155,6 +155,14 @@ notifications = sa.Table(
 )
 
 
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("url", sa.String(512), nullable=False),
+)
+
+
 def default_url(home: Path) -> str:
     return f"sqlite:///{home / 'server' / 'seedguard.db'}"
 

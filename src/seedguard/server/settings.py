@@ -21,6 +21,7 @@ class Settings:
     trust_proxy: bool = False  # take the client address from X-Forwarded-For
     default_recovery_delay: float = 48 * 3600  # an owner who set none
     min_recovery_delay: float = 24 * 3600  # the least an owner may set
+    allow_http_webhooks: bool = False  # plain-http webhooks (a test or a closed network)
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @property

@@ -25,12 +25,38 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by
 MAX_SEALED = 64 * 1024
 
 
-def _notify(conn: Connection, settings: Settings, account: str, event: str, code: str) -> None:
+Event = dict[str, object]  # {"account", "event", "code", "created"}: also sent to webhooks
+
+
+def _notify(
+    conn: Connection, settings: Settings, account: str, event: str, code: str, out: list[Event]
+) -> None:
+    created = settings.clock()
     conn.execute(
         sa.insert(db.notifications).values(
-            account_id=account, event=event, code=code, created=settings.clock()
+            account_id=account, event=event, code=code, created=created
         )
     )
+    out.append({"account": account, "event": event, "code": code, "created": created})
+
+
+def set_webhook(conn: Connection, settings: Settings, me: Session, url: str | None) -> None:
+    """Where the server also POSTs this account's events (None: nowhere)."""
+    conn.execute(sa.delete(db.webhooks).where(db.webhooks.c.account_id == me.account_id))
+    if url is None:
+        return
+    if not url.startswith("https://") and not (
+        settings.allow_http_webhooks and url.startswith("http://")
+    ):
+        raise Refused(400, "A webhook URL starts with https://.")
+    conn.execute(sa.insert(db.webhooks).values(account_id=me.account_id, url=url))
+
+
+def webhook_of(conn: Connection, account: str) -> str | None:
+    row = conn.execute(
+        sa.select(db.webhooks.c.url).where(db.webhooks.c.account_id == account)
+    ).first()
+    return None if row is None else str(row.url)
 
 
 def open_mailbox(conn: Connection, settings: Settings, me: Session) -> str:
@@ -171,6 +197,7 @@ def approve(
     code: str,
     deposit_id: str,
     resealed: bytes,
+    events: list[Event],
 ) -> int:
     """Attach a guardian's share, re-sealed to the request's key; returns the approvals."""
     if not 0 < len(resealed) <= MAX_SEALED:
@@ -194,7 +221,7 @@ def approve(
             .values(owner_id=owner, bound=now, delay=_delay(conn, settings, owner))
         )
         if bound.rowcount == 1:
-            _notify(conn, settings, owner, "recovery-requested", row.code)
+            _notify(conn, settings, owner, "recovery-requested", row.code, events)
         row = _request(conn, code)
     if row.owner_id != owner:
         raise Refused(403, "This request is for another wallet's owner: it cannot be approved "
@@ -210,7 +237,7 @@ def approve(
                 request_id=row.id, deposit_id=deposit_id, resealed=resealed, created=now
             )
         )
-        _notify(conn, settings, owner, "recovery-approved", row.code)
+        _notify(conn, settings, owner, "recovery-approved", row.code, events)
     return int(
         conn.execute(
             sa.select(sa.func.count()).where(db.approvals.c.request_id == row.id)
@@ -218,7 +245,9 @@ def approve(
     )
 
 
-def cancel(conn: Connection, settings: Settings, me: Session, code: str | None) -> list[str]:
+def cancel(
+    conn: Connection, settings: Settings, me: Session, code: str | None, events: list[Event]
+) -> list[str]:
     """The owner stops recovery requests for their wallet (one, or every open one)."""
     table = db.recovery_requests
     where = (table.c.owner_id == me.account_id) & table.c.cancelled.is_(None)
@@ -227,7 +256,7 @@ def cancel(conn: Connection, settings: Settings, me: Session, code: str | None) 
     rows = conn.execute(sa.select(table.c.code).where(where)).all()
     conn.execute(sa.update(table).where(where).values(cancelled=settings.clock()))
     for r in rows:
-        _notify(conn, settings, me.account_id, "recovery-cancelled", r.code)
+        _notify(conn, settings, me.account_id, "recovery-cancelled", r.code, events)
     return [r.code for r in rows]
 
 

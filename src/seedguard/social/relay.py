@@ -132,3 +132,7 @@ def release(code: str, home: Path | None = None) -> list[sealed.SealedShare]:
 def notifications(relay: str, after: int = 0, home: Path | None = None) -> list[dict[str, Any]]:
     answer = client_for(relay, home).request("GET", f"/v1/notifications?after={after}")
     return list(answer.json()["notifications"])
+
+
+def set_webhook(relay: str, url: str | None, home: Path | None = None) -> None:
+    client_for(relay, home).request("PUT", "/v1/social/webhook", json={"url": url})

@@ -1,5 +1,5 @@
 """Social recovery relay: guardian mailboxes, deposits, recovery requests, approvals,
-notifications, and each owner's delay.
+notifications (and webhooks), and each owner's delay.
 
 Revision ID: 0002
 Revises: 0001
@@ -66,10 +66,16 @@ def upgrade() -> None:
         sa.Column("created", sa.Float, nullable=False),
     )
     op.create_index("notifications_account", "notifications", ["account_id", "id"])
+    op.create_table(
+        "webhooks",
+        sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), primary_key=True),
+        sa.Column("url", sa.String(512), nullable=False),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "webhooks",
         "notifications",
         "approvals",
         "recovery_requests",
