@@ -66,3 +66,24 @@ def test_cards_are_written_only_where_asked_and_never_over_anything(tmp_path: Pa
     assert names.returncode == 2
     assert "one --name per share (2)" in names.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_shares_scanned_from_cards_combine(tmp_path: Path) -> None:
+    folder = tmp_path / "cards"
+    proc = run_cli("shamir", "split", "--threshold", "2", "--shares", "3", "--cards",
+                   str(folder), "--json", stdin=f"{PHRASE}\n")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # A photo is never a clean render: rotate it a little and save it as a JPEG.
+    photo = tmp_path / "photo.jpg"
+    Image.open(folder / "share-g1-m3.png").rotate(3, expand=True, fillcolor=255).convert(
+        "RGB"
+    ).save(photo, quality=85)
+    back = run_cli("shamir", "combine", "--qr", str(folder / "share-g1-m1.png"), "--qr",
+                   str(photo), "--json")  # fmt: skip
+    assert back.returncode == 0, back.stderr
+    assert json.loads(back.stdout)["mnemonic"] == PHRASE
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 200), 255).save(blank)
+    failed = run_cli("shamir", "combine", "--qr", str(blank), "--json")
+    assert failed.returncode == 1
+    assert "found 0 share QR codes" in json.loads(failed.stdout)["error"]

@@ -18,7 +18,7 @@ from seedguard import wallet
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out
 from seedguard.cli.secrets_input import SecretInput
-from seedguard.errors import UsageError
+from seedguard.errors import InputError, UsageError
 from seedguard.fs import write_private_file
 from seedguard.hd import bip32
 from seedguard.mnemonic import bip39, slip39
@@ -194,12 +194,16 @@ def _write_cards(
     return written
 
 
-def _read_shares(inp: SecretInput) -> tuple[list[str], slip39.Recovery | None]:
-    """Shares from stdin lines, or one at a time at a terminal with progress after each."""
+def _read_shares(inp: SecretInput, scanned: list[str]) -> tuple[list[str], slip39.Recovery | None]:
+    """Shares scanned from images, then from stdin lines, or one at a time at a terminal
+    with progress after each."""
     if not inp.interactive:
-        return inp.rest("share"), None
+        return [*scanned, *inp.rest("share")], None
     recovery = slip39.Recovery()
     entered: list[str] = []
+    for share in scanned:
+        recovery.add(share)
+        entered.append(share)
     while not recovery.progress().complete:
         share = inp.read("share", f"Share {len(entered) + 1} (hidden): ")
         try:
@@ -216,6 +220,27 @@ def _read_shares(inp: SecretInput) -> tuple[list[str], slip39.Recovery | None]:
     return entered, recovery
 
 
+def _scan(path: Path) -> str:
+    """The share in the QR code of an image (zxing-cpp reads it)."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            found = [code.text for code in zxingcpp.read_barcodes(image)]
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist.") from None
+    except (UnidentifiedImageError, OSError):
+        raise InputError(f"{path} is not an image seedguard can read (PNG or JPEG).") from None
+    shares = [text for text in found if len(text.split()) >= slip39.MIN_WORDS]
+    if len(shares) != 1:
+        raise InputError(
+            f"{path}: found {len(shares)} share QR codes, not one; photograph one card, "
+            "square on, in good light."
+        )
+    return shares[0]
+
+
 @app.command("combine")
 def combine(
     mode: ModeOpt = "bip39",
@@ -226,13 +251,23 @@ def combine(
             help="Ask for the passphrase (on stdin: the first line, before the shares).",
         ),
     ] = False,
+    qr: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--qr",
+            metavar="IMAGE",
+            help="A photo or scan (PNG, JPEG) of a share card's QR code (repeat for more).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Combine SLIP-39 shares: one per line on stdin, or typed one at a time at a prompt."""
+    """Combine SLIP-39 shares: one per line on stdin, typed one at a time at a prompt, or
+    scanned from share cards' QR codes."""
     chosen = parse_mode(mode)
+    scanned = [_scan(path) for path in qr or []]
     inp = SecretInput()
     secret_passphrase = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
-    shares, _ = _read_shares(inp)
+    shares, _ = _read_shares(inp, scanned)
     value: dict[str, Any]
     if chosen == "bip39":
         entropy = slip39.combine(shares)
