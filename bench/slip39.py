@@ -34,7 +34,7 @@ def bench_slip39(rng: random.Random, quick: bool) -> list[Result]:
         for shares in sets:
             shamir_mnemonic.combine_mnemonics(shares, b"")
 
-    loops, repeats = (2, 7) if quick else (5, 21)
+    loops, repeats = (2, 7) if quick else (10, 31)
     out = []
     for name, ours, peer, ours_name, peer_name in [
         (

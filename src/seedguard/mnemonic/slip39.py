@@ -392,7 +392,10 @@ class Recovery:
         self._first: ShareInfo | None = None
 
     def add(self, mnemonic: str) -> Progress:
-        info = decode(mnemonic)
+        self._add(decode(mnemonic))
+        return self.progress()
+
+    def _add(self, info: ShareInfo) -> None:
         first = self._first
         if first is not None:
             if info.identifier != first.identifier or info.extendable != first.extendable:
@@ -425,7 +428,6 @@ class Recovery:
         except ReferenceError as exc:
             raise Slip39Error(f"This share does not fit: {_reason(exc)}") from None
         self._first = self._first or info
-        return self.progress()
 
     def progress(self) -> Progress:
         first = self._first
@@ -469,7 +471,7 @@ def combine(mnemonics: Sequence[str], passphrase: str = "") -> bytes:
     recovery = Recovery()
     for n, mnemonic in enumerate(mnemonics, 1):
         try:
-            recovery.add(mnemonic)
+            recovery._add(decode(mnemonic))  # the progress report is for people typing
         except Slip39Error as exc:
             if "already entered" in exc.message:
                 continue  # a repeated share adds nothing, and hurts nothing
