@@ -45,7 +45,7 @@ def bench_slip39(rng: random.Random, quick: bool) -> list[Result]:
             "shamir-mnemonic `generate_mnemonics`",
         ),
         (
-            "SLIP-39 combine (3 shares, with checks and progress tracking)",
+            "SLIP-39 combine (3 shares, with every check)",
             ours_combine,
             peer_combine,
             "`seedguard.mnemonic.slip39.combine`",
