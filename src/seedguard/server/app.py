@@ -368,7 +368,8 @@ class Server:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.database = database
-        self._hooks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook")
+        # One worker: an account's events arrive in the order they happened.
+        self._hooks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook")
         self.ip_limiter = RateLimiter(settings.rate_per_ip)
         self.account_limiter = RateLimiter(settings.rate_per_account)
         self.registry = CollectorRegistry()
