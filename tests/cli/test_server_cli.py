@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import make_home, run_cli
+from tests.conftest import make_home, run_cli, run_json
 from tests.servers import SeedguardServer, free_port, seedguard_server
 
 PHRASE = "legal winner thank year wave sausage worth useful legal winner thank yellow"
@@ -17,17 +16,11 @@ OLD, NEW = "Granite-Otter-Lamp-51", "Violet-Harbor-Quill-83"
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = make_home(tmp_path / "home")
-    monkeypatch.setenv("SEEDGUARD_HOME", str(path))
-    return path
+def home(sg_home: Path) -> Path:
+    return sg_home
 
 
-def sg(*args: str, stdin: str = "", code: int = 0) -> Any:
-    proc = run_cli(*args, "--json", stdin=stdin)
-    assert proc.returncode == code, (proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return json.loads(proc.stdout)
+sg = run_json
 
 
 def test_attempts_left_after_each_wrong_password(home: Path, tmp_path: Path) -> None:
