@@ -323,6 +323,10 @@ def test_demo() -> None:
     assert backup["found_on_new_device"] == [backup["backup_id"]]
     assert backup["restored_fingerprint"] == data["fingerprint"]
     assert backup["addresses_match"] is True
+    shares = data["shares"]
+    assert shares["combined_fingerprint"] == data["fingerprint"]
+    assert len(shares["shares"]) == 3
+    assert shares["wrong_word_found_at"] == 6
     hardened = data["hardened_backup"]
     assert hardened["copy_alone_opens"] is False
     assert hardened["attempts_left_after_wrong_passwords"] == [9, 8]

@@ -149,6 +149,31 @@ def _server_walkthrough(mnemonic: str, proof: wallet.WalletProof, status: object
         shutil.rmtree(root, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class SharesRun:
+    shares: list[str]
+    combined_fingerprint: str
+    wrong_word_found: int | None
+
+
+def _shares_walkthrough(mnemonic: str) -> SharesRun:
+    """2-of-3 SLIP-39 shares of the phrase (bip39 mode); one share lost; the other two give
+    the same wallet back; a miswritten word in a share is pointed at."""
+    from seedguard.mnemonic import slip39
+
+    entropy = bip39.validate(mnemonic).entropy
+    [shares] = slip39.split(entropy, [slip39.GroupSpec(2, 3)])
+    phrase = bip39.entropy_to_mnemonic(slip39.combine([shares[2], shares[0]]))
+    words = shares[1].split()
+    words[5] = slip39.WORDS[(slip39.INDEX[words[5]] + 1) % 1024]
+    try:
+        slip39.decode(" ".join(words))
+        found = None
+    except slip39.Slip39Error as exc:
+        found = exc.positions[0] if exc.positions else None
+    return SharesRun(shares, wallet.fingerprint(phrase), found)
+
+
 def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Walk through every capability on a throwaway wallet. Never fund it."""
     created = wallet.create(12)
@@ -178,7 +203,9 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
             raise SeedguardError(
                 f"The server part of the walkthrough failed: {exc.message}"
             ) from None
+    shares = _shares_walkthrough(created.mnemonic)
     matches = matches and backup.addresses_match and hardened.addresses_match
+    matches = matches and shares.combined_fingerprint == created.fingerprint
     matches = matches and not hardened.copy_alone_opens
 
     if json_out:
@@ -197,6 +224,12 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
                     "found_on_new_device": backup.found,
                     "restored_fingerprint": backup.restored_fingerprint,
                     "addresses_match": backup.addresses_match,
+                },
+                "shares": {
+                    "mode": "bip39",
+                    "shares": shares.shares,
+                    "combined_fingerprint": shares.combined_fingerprint,
+                    "wrong_word_found_at": shares.wrong_word_found,
                 },
                 "hardened_backup": {
                     "server": hardened.server,
@@ -263,10 +296,28 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     )
     verdict = "[green]✓ match[/]" if hardened.addresses_match else "[red]✗ DO NOT MATCH[/]"
     out.print(f"Fingerprint and first addresses after the restore: {verdict}")
+    out.print(Rule("7. Social recovery: three SLIP-39 shares, any two recover", align="left"))
+    out.print("BIP39 MODE: the shares hold this phrase's entropy (the same wallet comes back).")
+    for n, share in enumerate(shares.shares, 1):
+        out.print(f"  Share {n} of 3: {' '.join(share.split()[:4])} … (20 words)")
+    verdict = (
+        "[green]✓ same wallet[/]"
+        if shares.combined_fingerprint == created.fingerprint
+        else "[red]✗ ANOTHER WALLET[/]"
+    )
+    out.print(
+        f"Share 2 is lost; shares 3 and 1 give back wallet "
+        f"[bold cyan]{shares.combined_fingerprint}[/]: {verdict}"
+    )
+    out.print(
+        f"A miswritten word in share 2 is pointed at (word {shares.wrong_word_found}), never "
+        "corrected. Guardians, sealed shares and the relay: `seedguard guardian --help`."
+    )
     out.print(Rule())
     out.print(
         "Next: `seedguard seed new`, `seedguard seed check`, `seedguard backup create --to ...`, "
-        "`seedguard backup status`, `seedguard server run` (`seedguard --help`)."
+        "`seedguard backup status`, `seedguard server run`, `seedguard shamir split` "
+        "(`seedguard --help`)."
     )
     if not matches:
         raise typer.Exit(1)
