@@ -83,6 +83,8 @@ def test_the_ceremony(relay: tuple[SeedguardServer, Path], tmp_path: Path) -> No
     assert "1.0 more hours" in finish(first, ok=1)["error"]
     clock.write_text(str(49 * HOUR))
     done = finish(first)
+    assert not (homes["new"] / "recovery" / f"{first}.json").exists()  # its key is gone
+    assert "did not start request" in finish(first, ok=1)["error"]
     assert done["mnemonic"] == PHRASE
     assert done["fingerprint"] == wallet.fingerprint(PHRASE)
     assert done["accounts"]["bip84"]["receive"]

@@ -205,6 +205,7 @@ def recover_finish(
             "master_secret": master.hex(),
             "fingerprint": bip32.master_key(master).fingerprint.hex(),
         }
+    relays.forget(request)  # recovered: the request's key has done its job
     if json_out:
         emit_json(value)
         return

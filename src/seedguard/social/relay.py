@@ -129,6 +129,11 @@ def release(code: str, home: Path | None = None) -> list[sealed.SealedShare]:
     return [sealed.open_sealed(unb64(s, "share"), identity) for s in answer.json()["shares"]]
 
 
+def forget(code: str, home: Path | None = None) -> None:
+    """Delete a finished request's key from this device (it opens nothing else)."""
+    _request_file(home, code.replace("-", "").upper()).unlink(missing_ok=True)
+
+
 def notifications(relay: str, after: int = 0, home: Path | None = None) -> list[dict[str, Any]]:
     answer = client_for(relay, home).request("GET", f"/v1/notifications?after={after}")
     return list(answer.json()["notifications"])
