@@ -739,11 +739,10 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
             items = social.deposits(conn, auth(conn, request, token), mailbox)
         return DepositsOut(
             deposits=[
-                DepositItem(deposit=str(i["deposit"]), sealed=b64(i["sealed"]),  # type: ignore[arg-type]
-                            created=float(i["created"]))  # type: ignore[arg-type]
-                for i in items
+                DepositItem(deposit=d.deposit, sealed=b64(d.sealed), created=d.created)
+                for d in items
             ]
-        )  # fmt: skip
+        )
 
     @app.put("/v1/social/delay", tags=["social"])
     @on_database

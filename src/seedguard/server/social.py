@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -88,7 +89,14 @@ def deposit(conn: Connection, settings: Settings, me: Session, mailbox: str, sea
     return deposit_id
 
 
-def deposits(conn: Connection, me: Session, mailbox: str) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class Deposit:
+    deposit: str
+    sealed: bytes
+    created: float
+
+
+def deposits(conn: Connection, me: Session, mailbox: str) -> list[Deposit]:
     """A guardian's mailbox: only its own account reads it."""
     owner = conn.execute(
         sa.select(db.mailboxes.c.account_id).where(db.mailboxes.c.id == mailbox)
@@ -100,7 +108,7 @@ def deposits(conn: Connection, me: Session, mailbox: str) -> list[dict[str, obje
         .where(db.deposits.c.mailbox_id == mailbox)
         .order_by(db.deposits.c.created)
     ).all()
-    return [{"deposit": r.id, "sealed": bytes(r.sealed), "created": r.created} for r in rows]
+    return [Deposit(r.id, bytes(r.sealed), float(r.created)) for r in rows]
 
 
 def set_delay(conn: Connection, settings: Settings, me: Session, seconds: float) -> float:
