@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from seedguard.client import client_for
@@ -11,8 +12,11 @@ from seedguard.client.session import b64, unb64
 class ServerHardening:
     """Calls the hardening routes of whichever server a slot names, as this device."""
 
-    def __init__(self, home: Path | None = None) -> None:
+    def __init__(
+        self, home: Path | None = None, report: Callable[[str], None] = lambda _: None
+    ) -> None:
         self.home = home
+        self.report = report
 
     def create(self, server: str, blinded: bytes) -> tuple[bytes, bytes]:
         answer = (
@@ -30,6 +34,7 @@ class ServerHardening:
         )
 
     def evaluate(self, server: str, handle: bytes, blinded: bytes) -> tuple[bytes, int]:
+        self.report(f"Asking {server} to evaluate the password (one attempt)")
         answer = (
             client_for(server, self.home)
             .request(

@@ -120,7 +120,7 @@ class Backups:
     def __init__(self, home: Path | None = None, report: Report = _quiet) -> None:
         self.registry = Registry(home)
         self.report = report
-        self.hardening = ServerHardening(self.registry.folder)
+        self.hardening = ServerHardening(self.registry.folder, report)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -131,9 +131,6 @@ class Backups:
         self.report(f"Deriving the key ({params.describe()})")
 
     def _open(self, data: bytes, secret: Secret) -> Opened:
-        hardened = inspect(data).server_slot()
-        if hardened is not None and isinstance(secret, Password):
-            self.report(f"Asking {hardened.server} to evaluate the password (one attempt)")
         opened = open_envelope(data, secret, self._kdf_hook, self.hardening)
         check_payload(opened.payload)
         return opened

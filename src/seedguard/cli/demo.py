@@ -160,10 +160,10 @@ def _shares_walkthrough(mnemonic: str) -> SharesRun:
     """2-of-3 SLIP-39 shares of the phrase (bip39 mode); one share lost; the other two give
     the same wallet back; a miswritten word in a share is pointed at."""
     from seedguard.mnemonic import slip39
+    from seedguard.social import shares as modes
 
-    entropy = bip39.validate(mnemonic).entropy
-    [shares] = slip39.split(entropy, [slip39.GroupSpec(2, 3)])
-    phrase = bip39.entropy_to_mnemonic(slip39.combine([shares[2], shares[0]]))
+    [shares], _ = modes.split("bip39", [slip39.GroupSpec(2, 3)], phrase=mnemonic)
+    back = modes.combine("bip39", [shares[2], shares[0]])
     words = shares[1].split()
     words[5] = slip39.WORDS[(slip39.INDEX[words[5]] + 1) % 1024]
     try:
@@ -171,7 +171,7 @@ def _shares_walkthrough(mnemonic: str) -> SharesRun:
         found = None
     except slip39.Slip39Error as exc:
         found = exc.positions[0] if exc.positions else None
-    return SharesRun(shares, wallet.fingerprint(phrase), found)
+    return SharesRun(shares, back.fingerprint, found)
 
 
 def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:

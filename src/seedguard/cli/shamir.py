@@ -8,27 +8,26 @@ wallet (as Trezor does): the master secret is the BIP-32 seed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.panel import Panel
 
-from seedguard import wallet
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.errors import InputError, UsageError
 from seedguard.fs import write_private_file
-from seedguard.hd import bip32
-from seedguard.mnemonic import bip39, slip39
+from seedguard.mnemonic import slip39
 from seedguard.mnemonic.slip39 import GroupSpec
+from seedguard.social import shares as shares_mod
+from seedguard.social.shares import Mode
 
 app = typer.Typer(
     help="Split a secret into SLIP-39 shares, and combine them.", no_args_is_help=True
 )
 
-Mode = Literal["bip39", "slip39"]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 ModeOpt = Annotated[
     str,
@@ -114,18 +113,14 @@ def split(
     chosen = parse_mode(mode)
     group_threshold_, groups = _scheme(threshold, shares, group or [], group_threshold)
     inp = SecretInput()
+    phrase = None
     if chosen == "bip39":
-        phrase = bip39.validate(inp.read("recovery phrase", "Recovery phrase (hidden): ")).mnemonic
-        secret_passphrase = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
-        made = slip39.split(bip39.validate(phrase).entropy, groups, group_threshold_)
-        fingerprint = wallet.fingerprint(phrase, secret_passphrase)
-    else:
-        slip_passphrase = (
-            inp.read("passphrase", "SLIP-39 passphrase (hidden): ") if passphrase else ""
-        )
-        secret = slip39.new_master_secret(bits)
-        made = slip39.split(secret, groups, group_threshold_, slip_passphrase)
-        fingerprint = bip32.master_key(secret).fingerprint.hex()
+        phrase = inp.read("recovery phrase", "Recovery phrase (hidden): ")
+    label = "Passphrase (hidden): " if chosen == "bip39" else "SLIP-39 passphrase (hidden): "
+    secret = inp.read("passphrase", label) if passphrase else ""
+    made, fingerprint = shares_mod.split(
+        chosen, groups, group_threshold_, phrase=phrase, passphrase=secret, bits=bits
+    )
     written = _write_cards(cards, name or [], chosen, groups, group_threshold_, made)
     if json_out:
         value: dict[str, Any] = {"mode": chosen, "groups": made, "fingerprint": fingerprint}
@@ -241,6 +236,13 @@ def _scan(path: Path) -> str:
     return shares[0]
 
 
+def recovered_json(recovered: shares_mod.Recovered) -> dict[str, Any]:
+    if recovered.mnemonic is not None:
+        return {"mnemonic": recovered.mnemonic, "fingerprint": recovered.fingerprint}
+    assert recovered.master_secret is not None
+    return {"master_secret": recovered.master_secret.hex(), "fingerprint": recovered.fingerprint}
+
+
 @app.command("combine")
 def combine(
     mode: ModeOpt = "bip39",
@@ -268,22 +270,7 @@ def combine(
     inp = SecretInput()
     secret_passphrase = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
     shares, _ = _read_shares(inp, scanned)
-    value: dict[str, Any]
-    if chosen == "bip39":
-        entropy = slip39.combine(shares)
-        if len(entropy) not in (16, 20, 24, 28, 32):
-            raise UsageError(
-                f"These shares hold {len(entropy)} bytes, which is no BIP-39 phrase: use "
-                "--mode slip39."
-            )
-        phrase = bip39.entropy_to_mnemonic(entropy)
-        value = {"mnemonic": phrase, "fingerprint": wallet.fingerprint(phrase, secret_passphrase)}
-    else:
-        secret = slip39.combine(shares, secret_passphrase)
-        value = {
-            "master_secret": secret.hex(),
-            "fingerprint": bip32.master_key(secret).fingerprint.hex(),
-        }
+    value = recovered_json(shares_mod.combine(chosen, shares, secret_passphrase))
     if json_out:
         emit_json(value)
         return

@@ -13,10 +13,8 @@ from seedguard import wallet
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, out
 from seedguard.cli.secrets_input import SecretInput
-from seedguard.cli.shamir import BIP39_WARNING, SLIP39_NOTE, ModeOpt, parse_mode
-from seedguard.errors import InputError, UsageError
-from seedguard.hd import bip32
-from seedguard.mnemonic import bip39, slip39
+from seedguard.cli.shamir import BIP39_WARNING, SLIP39_NOTE, ModeOpt, parse_mode, recovered_json
+from seedguard.errors import UsageError
 from seedguard.social import relay as relays
 from seedguard.social.setup import setup as make_setup
 
@@ -187,30 +185,17 @@ def recover_finish(
     show the fingerprint and first addresses."""
     del relay  # the request remembers its relay
     secret = SecretInput().read("passphrase", "Passphrase (hidden): ") if passphrase else ""
-    items = relays.release(request)
-    if not items:
-        raise InputError("The relay released no shares.")
-    modes = {item.mode for item in items}
-    if len(modes) != 1:
-        raise InputError("The released shares disagree about their mode: they are damaged.")
-    [mode] = modes
-    if mode == "bip39":
-        entropy = slip39.combine([item.share for item in items])
-        phrase = bip39.entropy_to_mnemonic(entropy)
-        proof = wallet.prove(phrase, secret, count=3)
-        value: dict[str, object] = {"mnemonic": phrase, **render.proof_json(proof)}
-    else:
-        master = slip39.combine([item.share for item in items], secret)
-        value = {
-            "master_secret": master.hex(),
-            "fingerprint": bip32.master_key(master).fingerprint.hex(),
-        }
-    relays.forget(request)  # recovered: the request's key has done its job
+    recovered = relays.finish(request, secret)
+    value = recovered_json(recovered)
+    proof = None
+    if recovered.mnemonic is not None:
+        proof = wallet.prove(recovered.mnemonic, secret, count=3)
+        value.update(render.proof_json(proof))
     if json_out:
         emit_json(value)
         return
     out.print("[bold red]The recovered secret is on screen: make sure no one is watching.[/]")
-    if mode == "bip39":
+    if proof is not None:
         out.print(render.words_table(str(value["mnemonic"]).split()))
         render.show_proof(proof)
     else:

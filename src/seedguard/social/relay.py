@@ -15,7 +15,7 @@ from seedguard.client import client_for
 from seedguard.client.session import b64, unb64
 from seedguard.errors import InputError, UsageError
 from seedguard.fs import write_private_file
-from seedguard.social import sealed
+from seedguard.social import sealed, shares
 from seedguard.social.guardian import Guardian
 
 REQUESTS = "recovery"  # $SEEDGUARD_HOME/recovery/<code>.json: the request's age identity
@@ -129,9 +129,18 @@ def release(code: str, home: Path | None = None) -> list[sealed.SealedShare]:
     return [sealed.open_sealed(unb64(s, "share"), identity) for s in answer.json()["shares"]]
 
 
-def forget(code: str, home: Path | None = None) -> None:
-    """Delete a finished request's key from this device (it opens nothing else)."""
+def finish(code: str, passphrase: str = "", home: Path | None = None) -> shares.Recovered:
+    """Combine the released shares; then the request's key, done with, leaves the device."""
+    items = release(code, home)
+    if not items:
+        raise InputError("The relay released no shares.")
+    modes = {item.mode for item in items}
+    if len(modes) != 1 or not modes <= {"bip39", "slip39"}:
+        raise InputError("The released shares disagree about their mode: they are damaged.")
+    mode: shares.Mode = "bip39" if modes == {"bip39"} else "slip39"
+    recovered = shares.combine(mode, [item.share for item in items], passphrase)
     _request_file(home, code.replace("-", "").upper()).unlink(missing_ok=True)
+    return recovered
 
 
 def notifications(relay: str, after: int = 0, home: Path | None = None) -> list[dict[str, Any]]:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from seedguard import wallet
 from seedguard.errors import InputError, UsageError
 from seedguard.fs import write_private_file
-from seedguard.hd import bip32
-from seedguard.mnemonic import bip39, slip39
+from seedguard.mnemonic import slip39
 from seedguard.social import relay as relays
 from seedguard.social import sealed
 from seedguard.social.guardian import check_code, fingerprint, mailbox_of
-
-Mode = Literal["bip39", "slip39"]
+from seedguard.social.shares import Mode, split
 
 
 @dataclass(frozen=True)
@@ -68,16 +64,9 @@ def setup(
         raise UsageError(
             f"--threshold must be 2 to {len(checked)} (the number of guardians), not {threshold}."
         )
-    if mode == "bip39":
-        if phrase is None:
-            raise UsageError("bip39 mode needs the phrase to split.")
-        full = bip39.validate(phrase).mnemonic
-        secret, slip_passphrase = bip39.validate(full).entropy, ""
-        print_fingerprint = wallet.fingerprint(full, passphrase)
-    else:
-        secret, slip_passphrase = slip39.new_master_secret(), passphrase
-        print_fingerprint = bip32.master_key(secret).fingerprint.hex()
-    [shares] = slip39.split(secret, [slip39.GroupSpec(threshold, len(checked))], 1, slip_passphrase)
+    [shares], print_fingerprint = split(
+        mode, [slip39.GroupSpec(threshold, len(checked))], phrase=phrase, passphrase=passphrase
+    )
     targets: list[Path | None] = [
         out / f"{fingerprint(code)}{sealed.SUFFIX}" if out is not None else None for code in checked
     ]
