@@ -62,3 +62,10 @@ def tagged_hash(tag: str, data: bytes) -> bytes:
         digest = hashlib.sha256(tag.encode()).digest()
         prefix = _TAG_CACHE[tag] = digest + digest
     return hashlib.sha256(prefix + data).digest()
+
+
+def xor_bytes(a: bytes, b: bytes) -> bytes:
+    """Byte-wise XOR of two equally long byte strings."""
+    if len(a) != len(b):
+        raise ValueError("xor_bytes needs equally long inputs")
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
