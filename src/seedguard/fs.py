@@ -31,3 +31,23 @@ def write_private_file(path: Path, data: bytes) -> None:
 def is_private_folder(path: Path) -> bool:
     """True when no one but the owner can list or enter the folder (mode 0700 or stricter)."""
     return not stat.S_IMODE(path.stat().st_mode) & 0o077
+
+
+def private_key_file(path: Path, size: int = 32) -> bytes:
+    """A random key kept in `path` (0600 in a 0700 folder), made on first use. Several
+    processes starting at once agree on one key: it is written under a temporary name and
+    linked into place, which fails if another process got there first."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+        write_private_file(temporary, os.urandom(size))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    data = path.read_bytes()
+    if len(data) != size:
+        raise InputError(f"{path} does not hold a {size}-byte key: restore it from your backup.")
+    return data

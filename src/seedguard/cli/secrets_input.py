@@ -37,6 +37,15 @@ class SecretInput:
                 raise InputError(f"No {what} was entered.") from None
         return self._read_line(what)
 
+    def optional(self, what: str) -> str | None:
+        """The next line of standard input, or None when it has ended (not for a terminal)."""
+        try:
+            return self._read_line(what)
+        except InputError as exc:
+            if "but it ended" in exc.message:
+                return None
+            raise
+
     def rest(self, what: str, limit: int = 256) -> list[str]:
         """Every remaining non-empty line of standard input (not for a terminal)."""
         lines: list[str] = []

@@ -12,6 +12,7 @@ import typer
 from seedguard import home as homes
 from seedguard.cli.render import emit_json, out
 from seedguard.errors import UsageError
+from seedguard.fs import private_key_file
 
 app = typer.Typer(
     help="Run a seedguard server (accounts, vault, guess-limited hardening).",
@@ -81,6 +82,14 @@ def run(
     allow_http_webhooks: Annotated[
         bool, typer.Option(help="Accept http:// webhooks (a closed network or a test).")
     ] = False,
+    share_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="The key that seals MPC key shares at rest (32 bytes, made on first run). "
+            "Default: $SEEDGUARD_HOME/server/share.key. Every process of one server needs the "
+            "same file; back it up apart from the database.",
+        ),
+    ] = None,
     clock_file: Annotated[
         Path | None,
         typer.Option(
@@ -110,6 +119,9 @@ def run(
         default_recovery_delay=max(48 * 3600, min_recovery_delay * 3600),
         clock=_clock(clock_file),
         allow_http_webhooks=allow_http_webhooks,
+        share_key=private_key_file(
+            share_key_file or homes.ensure(homes.home()) / "server" / "share.key"
+        ),
     )
     serve(settings, host, port, log_level)
 

@@ -30,7 +30,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from seedguard import __version__
-from seedguard.server import accounts, hardening, social, vault
+from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
+from seedguard.server import accounts, hardening, mpc, social, vault
 from seedguard.server.accounts import Session
 from seedguard.server.db import Database
 from seedguard.server.logs import LOGGER
@@ -360,6 +361,112 @@ async def _refuse(send: Send, status: int, message: str, retry: float = 0.0) -> 
         return {"type": "http.request", "body": b""}
 
     await response({"type": "http", "method": "GET", "headers": []}, receive, send)
+
+
+# -- MPC wallets --------------------------------------------------------------------------------
+
+
+class MpcCreateOut(BaseModel):
+    wallet_id: str
+    server_hostpubkey: str
+
+
+class MpcHostKeysIn(BaseModel):
+    hostpubkeys: list[B64] = Field(max_length=3)
+
+
+class MpcMessageIn(BaseModel):
+    message: SealedB64
+
+
+class MpcMessageOut(BaseModel):
+    message: str
+
+
+class MpcKeyOut(BaseModel):
+    wallet_id: str
+    status: str
+    epoch: int
+    thresh_pk: str | None
+    pubshares: list[str] | None = None
+    refresh_pending: bool = False
+
+
+class MpcWalletsOut(BaseModel):
+    wallets: list[MpcKeyOut]
+
+
+class MpcNoncesIn(BaseModel):
+    count: int = Field(default=1, ge=1, le=16)
+
+
+class MpcNonce(BaseModel):
+    nonce_id: str
+    pubnonce: str
+
+
+class MpcNoncesOut(BaseModel):
+    nonces: list[MpcNonce]
+    epoch: int
+
+
+class MpcSignIn(BaseModel):
+    nonce_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    message: B64
+    pubnonce: B64
+
+
+class MpcSignOut(BaseModel):
+    psig: str
+
+
+class MpcRepairIn(BaseModel):
+    target: int
+    delta: B64
+
+
+class MpcRepairOut(BaseModel):
+    delta: str
+    sigma: str
+
+
+class MpcRefreshIn(BaseModel):
+    commitment: list[B64] = Field(max_length=8)
+    share: B64
+
+
+class MpcRefreshOut(BaseModel):
+    commitment: list[str]
+    shares: dict[str, str]
+    epoch: int
+
+
+class MpcEpochIn(BaseModel):
+    epoch: int
+
+
+class MpcEpochOut(BaseModel):
+    epoch: int
+
+
+def _scalar(text: str, what: str) -> int:
+    value = int.from_bytes(unb64(text, what, 32), "big")
+    if value >= CURVE_ORDER:
+        raise Refused(400, f"{what} is not a scalar below the group order.")
+    return value
+
+
+def _key_out(described: dict[str, Any]) -> MpcKeyOut:
+    thresh_pk = described["thresh_pk"]
+    pubshares = described.get("pubshares")
+    return MpcKeyOut(
+        wallet_id=described["wallet_id"],
+        status=described["status"],
+        epoch=described["epoch"],
+        thresh_pk=None if thresh_pk is None else b64(thresh_pk),
+        pubshares=None if pubshares is None else [b64(p) for p in pubshares],
+        refresh_pending=bool(described.get("refresh_pending", False)),
+    )
 
 
 class Server:
@@ -816,6 +923,136 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         with database.read() as conn:
             items = social.notifications(conn, auth(conn, request, token), after)
         return NotificationsOut(notifications=[NotificationItem.model_validate(i) for i in items])
+
+    # -- MPC wallets --------------------------------------------------------------------------
+
+    @app.post("/v1/mpc/wallets", tags=["mpc"])
+    @on_database
+    def mpc_create(request: Request, token: Token) -> MpcCreateOut:
+        """A new 2-of-3 wallet in key generation (ChillDKG); the server is participant 1."""
+        with database.transaction() as conn:
+            wallet_id, hostpubkey = mpc.create(conn, settings, auth(conn, request, token))
+        return MpcCreateOut(wallet_id=wallet_id, server_hostpubkey=b64(hostpubkey))
+
+    @app.get("/v1/mpc/wallets", tags=["mpc"])
+    @on_database
+    def mpc_list(request: Request, token: Token) -> MpcWalletsOut:
+        with database.read() as conn:
+            rows = mpc.list_wallets(conn, auth(conn, request, token))
+        return MpcWalletsOut(wallets=[_key_out(r) for r in rows])
+
+    @app.get("/v1/mpc/wallets/{wallet_id}", tags=["mpc"])
+    @on_database
+    def mpc_wallet(wallet_id: str, request: Request, token: Token) -> MpcKeyOut:
+        with database.read() as conn:
+            wallet = mpc.load(conn, settings, auth(conn, request, token), wallet_id)
+        return _key_out(mpc.describe(wallet))
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/dkg/1", tags=["mpc"])
+    @on_database
+    def mpc_dkg1(
+        wallet_id: str, body: MpcHostKeysIn, request: Request, token: Token
+    ) -> MpcMessageOut:
+        """ChillDKG participant step 1: the server's first message."""
+        keys = [unb64(k, "hostpubkey", 33) for k in body.hostpubkeys]
+        with database.transaction() as conn:
+            pmsg1 = mpc.dkg_round1(conn, settings, auth(conn, request, token), wallet_id, keys)
+        return MpcMessageOut(message=b64(pmsg1))
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/dkg/2", tags=["mpc"])
+    @on_database
+    def mpc_dkg2(
+        wallet_id: str, body: MpcMessageIn, request: Request, token: Token
+    ) -> MpcMessageOut:
+        """ChillDKG participant step 2 on the coordinator's message: the server's signature."""
+        cmsg1 = unb64(body.message, "message")
+        with database.transaction() as conn:
+            pmsg2 = mpc.dkg_round2(conn, settings, auth(conn, request, token), wallet_id, cmsg1)
+        return MpcMessageOut(message=b64(pmsg2))
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/dkg/3", tags=["mpc"])
+    @on_database
+    def mpc_dkg3(wallet_id: str, body: MpcMessageIn, request: Request, token: Token) -> MpcKeyOut:
+        """ChillDKG finalize on the success certificate: the server keeps its share."""
+        cmsg2 = unb64(body.message, "message")
+        with database.transaction() as conn:
+            session = auth(conn, request, token)
+            mpc.dkg_finalize(conn, settings, session, wallet_id, cmsg2)
+            wallet = mpc.load(conn, settings, session, wallet_id)
+        return _key_out(mpc.describe(wallet))
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/nonces", tags=["mpc"])
+    @on_database
+    def mpc_nonces(
+        wallet_id: str, body: MpcNoncesIn, request: Request, token: Token
+    ) -> MpcNoncesOut:
+        """Signing round 1: the server's public nonces (each usable once)."""
+        with database.transaction() as conn:
+            made, epoch = mpc.nonces(
+                conn, settings, auth(conn, request, token), wallet_id, body.count
+            )
+        return MpcNoncesOut(
+            nonces=[MpcNonce(nonce_id=i, pubnonce=b64(p)) for i, p in made], epoch=epoch
+        )
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/sign", tags=["mpc"])
+    @on_database
+    def mpc_sign(wallet_id: str, body: MpcSignIn, request: Request, token: Token) -> MpcSignOut:
+        """Signing round 2: consumes the nonce in the same transaction; the partial signature."""
+        message = unb64(body.message, "message", 32)
+        pubnonce = unb64(body.pubnonce, "pubnonce", 66)
+        with database.transaction() as conn:
+            psig = mpc.sign(
+                conn,
+                settings,
+                auth(conn, request, token),
+                wallet_id,
+                body.nonce_id,
+                message,
+                pubnonce,
+            )
+        return MpcSignOut(psig=b64(psig))
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/repair", tags=["mpc"])
+    @on_database
+    def mpc_repair(
+        wallet_id: str, body: MpcRepairIn, request: Request, token: Token
+    ) -> MpcRepairOut:
+        """The server as a helper in re-creating a lost share (repairable threshold scheme)."""
+        delta_in = _scalar(body.delta, "delta")
+        with database.read() as conn:
+            delta, sigma = mpc.repair(
+                conn, settings, auth(conn, request, token), wallet_id, body.target, delta_in
+            )
+        return MpcRepairOut(delta=b64(scalar_bytes(delta)), sigma=b64(scalar_bytes(sigma)))
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/refresh", tags=["mpc"])
+    @on_database
+    def mpc_refresh(
+        wallet_id: str, body: MpcRefreshIn, request: Request, token: Token
+    ) -> MpcRefreshOut:
+        """Proactive refresh: the server's zero-polynomial shares; its own new share waits."""
+        commitment = [unb64(c, "commitment", 33) for c in body.commitment]
+        share = _scalar(body.share, "share")
+        with database.transaction() as conn:
+            mine, shares, epoch = mpc.start_refresh(
+                conn, settings, auth(conn, request, token), wallet_id, commitment, share
+            )
+        return MpcRefreshOut(
+            commitment=[b64(c) for c in mine],
+            shares={str(i): b64(scalar_bytes(v)) for i, v in shares.items()},
+            epoch=epoch,
+        )
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/refresh/commit", tags=["mpc"])
+    @on_database
+    def mpc_commit(wallet_id: str, body: MpcEpochIn, request: Request, token: Token) -> MpcEpochOut:
+        """Switch to the refreshed share; the old one and its nonces are deleted."""
+        with database.transaction() as conn:
+            epoch = mpc.commit_refresh(
+                conn, settings, auth(conn, request, token), wallet_id, body.epoch
+            )
+        return MpcEpochOut(epoch=epoch)
 
     # Matching walks the routes in order: the busiest go first.
     hot = ("/v1/oprf/evaluate", "/v1/vault/{name}", "/livez")

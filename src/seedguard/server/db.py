@@ -163,6 +163,38 @@ webhooks = sa.Table(
 )
 
 
+# MPC wallets (migration 0003). Secret columns (`share`, `pending_share`, `dkg_state`,
+# `secnonce`) hold XChaCha20-Poly1305 ciphertexts under the server's share key.
+mpc_wallets = sa.Table(
+    "mpc_wallets",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),  # "dkg" until the key exists, "active"
+    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("thresh_pk", sa.LargeBinary(33), nullable=True),
+    sa.Column("pubshares", sa.LargeBinary, nullable=True),
+    sa.Column("share", sa.LargeBinary, nullable=True),
+    sa.Column("pending_pubshares", sa.LargeBinary, nullable=True),
+    sa.Column("pending_share", sa.LargeBinary, nullable=True),
+    sa.Column("dkg_state", sa.LargeBinary, nullable=True),
+    sa.Column("dkg_hostpubkeys", sa.LargeBinary, nullable=True),
+    sa.Column("dkg_cmsg1", sa.LargeBinary, nullable=True),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+mpc_nonces = sa.Table(
+    "mpc_nonces",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("wallet_id", sa.String(32), sa.ForeignKey("mpc_wallets.id"), nullable=False),
+    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("secnonce", sa.LargeBinary, nullable=False),
+    sa.Column("pubnonce", sa.LargeBinary(66), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+
 def default_url(home: Path) -> str:
     return f"sqlite:///{home / 'server' / 'seedguard.db'}"
 

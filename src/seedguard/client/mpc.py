@@ -1,0 +1,75 @@
+"""The device's calls to a seedguard server's MPC routes (docs/api.md, "MPC wallets")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seedguard.client.session import ServerClient, b64, client_for, unb64
+
+
+def _int(text: Any, what: str) -> int:
+    return int.from_bytes(unb64(text, what), "big")
+
+
+def _scalar(value: int) -> str:
+    return b64(value.to_bytes(32, "big"))
+
+
+class MpcServer:
+    """One server, as this device's account there."""
+
+    def __init__(self, server: str, home: Path | None = None) -> None:
+        self.client: ServerClient = client_for(server, home)
+
+    @property
+    def server(self) -> str:
+        return self.client.server
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return dict(self.client.request("POST", path, json=body or {}).json())
+
+    def create(self) -> tuple[str, bytes]:
+        answer = self._post("/v1/mpc/wallets")
+        return str(answer["wallet_id"]), unb64(answer["server_hostpubkey"], "host key")
+
+    def dkg_round1(self, wallet_id: str, hostpubkeys: list[bytes]) -> bytes:
+        body = {"hostpubkeys": [b64(k) for k in hostpubkeys]}
+        return unb64(self._post(f"/v1/mpc/wallets/{wallet_id}/dkg/1", body)["message"], "message")
+
+    def dkg_round2(self, wallet_id: str, cmsg1: bytes) -> bytes:
+        answer = self._post(f"/v1/mpc/wallets/{wallet_id}/dkg/2", {"message": b64(cmsg1)})
+        return unb64(answer["message"], "message")
+
+    def dkg_finalize(self, wallet_id: str, cmsg2: bytes) -> dict[str, Any]:
+        return self._post(f"/v1/mpc/wallets/{wallet_id}/dkg/3", {"message": b64(cmsg2)})
+
+    def wallet(self, wallet_id: str) -> dict[str, Any]:
+        return dict(self.client.request("GET", f"/v1/mpc/wallets/{wallet_id}").json())
+
+    def nonce(self, wallet_id: str) -> tuple[str, bytes, int]:
+        """(nonce id, the server's public nonce, the server's epoch)."""
+        answer = self._post(f"/v1/mpc/wallets/{wallet_id}/nonces", {"count": 1})
+        first = answer["nonces"][0]
+        return str(first["nonce_id"]), unb64(first["pubnonce"], "pubnonce"), int(answer["epoch"])
+
+    def sign(self, wallet_id: str, nonce_id: str, message: bytes, pubnonce: bytes) -> bytes:
+        body = {"nonce_id": nonce_id, "message": b64(message), "pubnonce": b64(pubnonce)}
+        return unb64(self._post(f"/v1/mpc/wallets/{wallet_id}/sign", body)["psig"], "psig")
+
+    def repair(self, wallet_id: str, target: int, delta: int) -> tuple[int, int]:
+        body = {"target": target, "delta": _scalar(delta)}
+        answer = self._post(f"/v1/mpc/wallets/{wallet_id}/repair", body)
+        return _int(answer["delta"], "delta"), _int(answer["sigma"], "sigma")
+
+    def refresh(
+        self, wallet_id: str, commitment: tuple[bytes, ...], share_for_server: int
+    ) -> tuple[list[bytes], dict[int, int], int]:
+        body = {"commitment": [b64(c) for c in commitment], "share": _scalar(share_for_server)}
+        answer = self._post(f"/v1/mpc/wallets/{wallet_id}/refresh", body)
+        shares = {int(k): _int(v, "share") for k, v in answer["shares"].items()}
+        return [unb64(c, "commitment") for c in answer["commitment"]], shares, int(answer["epoch"])
+
+    def commit_refresh(self, wallet_id: str, epoch: int) -> int:
+        body = {"epoch": epoch}
+        return int(self._post(f"/v1/mpc/wallets/{wallet_id}/refresh/commit", body)["epoch"])

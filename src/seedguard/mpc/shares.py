@@ -1,0 +1,272 @@
+"""Where an MPC wallet's shares live on the user's side.
+
+- `ShareRecord`: one share with the wallet's public data; its bytes are the payload of the
+  cloud envelope (kind `mpc-share`) and, encrypted, the device file.
+- `DeviceStore`: the device's share in `$SEEDGUARD_HOME/mpc/<wallet>.json` (0600 in a 0700
+  folder), encrypted under a key from the OS keyring where one exists, otherwise from a device
+  PIN (Argon2id), otherwise (no keyring and no PIN chosen) a device key file beside it, which
+  protects against copies of the share file alone, not against someone who can read the
+  whole folder. A replacement file is written and read back before it takes the old one's
+  place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from seedguard import home as homes
+from seedguard.errors import InputError, UsageError, WrongSecretError
+from seedguard.fs import private_key_file, write_private_file
+from seedguard.mpc.keys import GroupKey
+from seedguard.primitives import aead
+from seedguard.primitives.kdf import argon2id
+
+FORMAT = "seedguard-mpc-share/1"
+KEYRING_SERVICE = "seedguard"
+PIN_KDF = {"memory_kib": 64 * 1024, "iterations": 3, "parallelism": 1}
+
+
+@dataclass(frozen=True, repr=False)
+class ShareRecord:
+    wallet_id: str
+    server: str
+    network: str
+    label: str | None
+    epoch: int
+    participant: int
+    secshare: bytes
+    key: GroupKey
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "wallet_id": self.wallet_id,
+            "server": self.server,
+            "network": self.network,
+            "label": self.label,
+            "epoch": self.epoch,
+            "participant": self.participant,
+            "thresh_pk": self.key.thresh_pk.hex(),
+            "pubshares": [p.hex() for p in self.key.pubshares],
+        }
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({**self.public(), "secshare": self.secshare.hex()}).encode()
+
+    @staticmethod
+    def from_public(fields: dict[str, Any], secshare: bytes) -> ShareRecord:
+        try:
+            if fields.get("format") != FORMAT:
+                raise ValueError("format")
+            key = GroupKey(
+                bytes.fromhex(fields["thresh_pk"]),
+                tuple(bytes.fromhex(p) for p in fields["pubshares"]),
+            )
+            record = ShareRecord(
+                str(fields["wallet_id"]),
+                str(fields["server"]),
+                str(fields["network"]),
+                None if fields.get("label") is None else str(fields["label"]),
+                int(fields["epoch"]),
+                int(fields["participant"]),
+                secshare,
+                key,
+            )
+        except (KeyError, ValueError, TypeError):
+            raise InputError("This is not a seedguard MPC share (or it is damaged).") from None
+        record.check()
+        return record
+
+    @staticmethod
+    def from_bytes(data: bytes) -> ShareRecord:
+        try:
+            fields = json.loads(data)
+            secshare = bytes.fromhex(fields["secshare"])
+        except (ValueError, KeyError, TypeError):
+            raise InputError("This is not a seedguard MPC share (or it is damaged).") from None
+        return ShareRecord.from_public(fields, secshare)
+
+    def check(self) -> None:
+        """The share must be the one its public share says."""
+        from seedguard.primitives.secp256k1 import public_key
+
+        if len(self.key.pubshares) != 3 or self.participant not in (0, 1, 2):
+            raise InputError("This MPC share names an unknown participant.")
+        try:
+            matches = public_key(self.secshare) == self.key.pubshares[self.participant]
+        except ValueError:
+            matches = False
+        if not matches:
+            raise InputError("This MPC share does not match its wallet's public share (damaged).")
+
+    def with_share(self, secshare: bytes, key: GroupKey, epoch: int) -> ShareRecord:
+        return replace(self, secshare=secshare, key=key, epoch=epoch)
+
+    def __repr__(self) -> str:
+        return f"ShareRecord(wallet_id={self.wallet_id!r}, participant={self.participant}, ...)"
+
+
+@dataclass(frozen=True)
+class DeviceWallet:
+    """The device's share of one wallet, and where its cloud share is kept."""
+
+    record: ShareRecord
+    cloud_location: str
+    cloud_backup_id: str
+    protection: str
+
+
+def keyring_available() -> bool:
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return False
+    backend = keyring.get_keyring()
+    return not isinstance(backend, fail.Keyring) and getattr(backend, "priority", 1) > 0
+
+
+class DeviceStore:
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home if home is not None else homes.home()
+        self.folder = self.home / "mpc"
+
+    def path(self, wallet_id: str) -> Path:
+        if not wallet_id.isalnum():
+            raise UsageError(f"{wallet_id!r} is not a wallet id.")
+        return self.folder / f"{wallet_id}.json"
+
+    def wallet_ids(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.stem for p in self.folder.glob("*.json"))
+
+    def find(self, wallet_id: str) -> str:
+        """The full id of a wallet on this device from an id or a unique prefix."""
+        matches = [w for w in self.wallet_ids() if w.startswith(wallet_id.lower())]
+        if len(matches) != 1:
+            what = "No MPC wallet" if not matches else "More than one MPC wallet"
+            raise UsageError(
+                f"{what} on this device matches {wallet_id!r}: `seedguard mpc status` lists them."
+            )
+        return matches[0]
+
+    def public(self, wallet_id: str) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.path(wallet_id).read_text("utf-8"))
+        except FileNotFoundError:
+            raise UsageError(f"No MPC wallet {wallet_id} on this device.") from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"The device share file of {wallet_id} is damaged: {exc}") from None
+        return data
+
+    def protection(self, wallet_id: str) -> str:
+        return str(self.public(wallet_id)["protection"])
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def _device_key(self) -> bytes:
+        homes.ensure(self.folder)
+        return private_key_file(self.folder / "device.key")
+
+    def _new_key(self, wallet_id: str, pin: str | None) -> tuple[str, bytes, dict[str, Any]]:
+        if pin:
+            salt = secrets.token_bytes(16)
+            return "pin", _pin_key(pin, salt), {"salt": salt.hex(), **PIN_KDF}
+        if keyring_available():
+            import keyring
+
+            key = secrets.token_bytes(32)
+            keyring.set_password(KEYRING_SERVICE, f"mpc:{wallet_id}", key.hex())
+            return "keyring", key, {}
+        return "device-key", self._device_key(), {}
+
+    def _key(self, wallet_id: str, fields: dict[str, Any], pin: str | None) -> bytes:
+        protection = fields["protection"]
+        if protection == "pin":
+            if not pin:
+                raise UsageError("This device's share is protected by a PIN: enter it.")
+            kdf = fields["kdf"]
+            return _pin_key(pin, bytes.fromhex(kdf["salt"]), kdf)
+        if protection == "keyring":
+            import keyring
+
+            stored = keyring.get_password(KEYRING_SERVICE, f"mpc:{wallet_id}")
+            if stored is None:
+                raise InputError(
+                    "The OS keyring no longer holds this device share's key: recover the wallet "
+                    "from its cloud backup (`seedguard mpc recover`)."
+                )
+            return bytes.fromhex(stored)
+        return self._device_key()
+
+    # -- read and write -----------------------------------------------------------------------
+
+    def save(self, wallet: DeviceWallet, pin: str | None = None) -> None:
+        """Write the device file (a new wallet, or a replacement after a refresh): the new
+        file is written and read back before it replaces the old one."""
+        record = wallet.record
+        homes.ensure(self.home)
+        homes.ensure(self.folder)
+        protection, key, kdf = self._new_key(record.wallet_id, pin)
+        nonce = aead.random_nonce()
+        fields = {
+            **record.public(),
+            "cloud": {"location": wallet.cloud_location, "backup_id": wallet.cloud_backup_id},
+            "protection": protection,
+            "kdf": kdf,
+            "nonce": nonce.hex(),
+        }
+        sealed = aead.seal(key, nonce, record.secshare, _aad(fields))
+        data = json.dumps({**fields, "share": sealed.hex()}, indent=1).encode()
+        final = self.path(record.wallet_id)
+        temporary = final.with_name(f".{final.name}.{secrets.token_hex(4)}")
+        write_private_file(temporary, data)
+        try:
+            if temporary.read_bytes() != data:
+                raise InputError(f"{temporary} did not read back as written: disk trouble?")
+            os.replace(temporary, final)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def load(self, wallet_id: str, pin: str | None = None) -> DeviceWallet:
+        fields = self.public(wallet_id)
+        key = self._key(wallet_id, fields, pin)
+        public = {k: v for k, v in fields.items() if k not in ("share",)}
+        try:
+            secshare = aead.open_(
+                key, bytes.fromhex(fields["nonce"]), bytes.fromhex(fields["share"]), _aad(public)
+            )
+        except aead.AuthenticationFailed:
+            if fields["protection"] == "pin":
+                raise WrongSecretError("The device PIN is wrong.") from None
+            raise InputError(
+                f"The device share of {wallet_id} does not decrypt (damaged)."
+            ) from None
+        record = ShareRecord.from_public(fields, secshare)
+        cloud = fields["cloud"]
+        return DeviceWallet(record, cloud["location"], cloud["backup_id"], fields["protection"])
+
+    def remove(self, wallet_id: str) -> None:
+        self.path(wallet_id).unlink(missing_ok=True)
+
+
+def _aad(fields: dict[str, Any]) -> bytes:
+    bound = {k: fields[k] for k in ("format", "wallet_id", "epoch", "participant", "thresh_pk")}
+    return json.dumps(bound, sort_keys=True).encode()
+
+
+def _pin_key(pin: str, salt: bytes, params: dict[str, Any] | None = None) -> bytes:
+    p = params or PIN_KDF
+    return argon2id(
+        pin.encode("utf-8"),
+        salt,
+        memory_kib=int(p["memory_kib"]),
+        iterations=int(p["iterations"]),
+        parallelism=int(p["parallelism"]),
+    )

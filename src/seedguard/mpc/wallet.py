@@ -1,0 +1,455 @@
+"""The MPC wallet capability: a 2-of-3 FROST key whose shares sit on this device, on a
+seedguard server, and in an encrypted cloud backup (docs/mpc.md).
+
+- `create`: ChillDKG among the three (this device runs the device and cloud participants and
+  coordinates; the server runs its own), so no party ever holds the key. The cloud share is
+  sealed into an `mpc-share` envelope (server-hardened by default), written and read back,
+  before the device keeps its own share.
+- `sign`: device + server, two rounds (BIP-445), every partial signature verified.
+- `recover`: on a new device, from the cloud share and the server: the device share is
+  repaired, then all three shares are refreshed under the same key, the new cloud envelope is
+  written and read back, the server switches, and only then is the old envelope removed. The
+  lost device is revoked from the account, and its share no longer signs with the server.
+- `repair_cloud`: a lost cloud share re-created from the device and server shares.
+- `export_key`: the emergency exit: device + cloud shares give the whole key, offline.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from seedguard.backup import password_policy
+from seedguard.backup.lifecycle import Backups
+from seedguard.client.mpc import MpcServer
+from seedguard.client.session import canonical_server, unb64
+from seedguard.envelope import MpcSharePayload, Password, RecoveryKey
+from seedguard.envelope.sealing import Secret
+from seedguard.errors import InputError, SeedguardError, UsageError
+from seedguard.hd.addresses import wif
+from seedguard.hd.descriptors import with_checksum
+from seedguard.hd.slip132 import Network
+from seedguard.mpc import chilldkg, frost, refresh, repairable
+from seedguard.mpc.dkg_errors import DkgError
+from seedguard.mpc.keys import (
+    CLOUD,
+    DEVICE,
+    NAMES,
+    SERVER,
+    CulpritError,
+    GroupKey,
+    T,
+    aggregate,
+    check_message,
+    interpolate_secret,
+)
+from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord
+from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
+
+Report = Callable[[str], None]
+NETWORKS = ("mainnet", "testnet")
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class WalletInfo:
+    wallet_id: str
+    key: GroupKey
+    network: str
+    label: str | None
+    epoch: int
+    cloud_location: str
+    cloud_backup_id: str
+    recovery_key: RecoveryKey | None = None
+
+    @property
+    def address(self) -> str:
+        return self.key.address(_network(self.network))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of `mpc create` and `mpc recover` (a contract)."""
+        return {
+            "wallet_id": self.wallet_id,
+            "public_key": self.key.public_key.hex(),
+            "output_key": self.key.output_key.hex(),
+            "address": self.address,
+            "cloud_backup": {"location": self.cloud_location, "backup_id": self.cloud_backup_id},
+        }
+
+
+@dataclass(frozen=True)
+class ExportedKey:
+    private_key: bytes
+    wif: str
+    descriptor: str
+    address: str
+
+
+def _network(name: str) -> Network:
+    return "testnet" if name == "testnet" else "mainnet"
+
+
+def fingerprint(key: GroupKey) -> str:
+    """A short name for the wallet: the first 4 bytes of its output key, in hex."""
+    return key.output_key[:4].hex()
+
+
+class MpcWallets:
+    def __init__(self, home: Path | None = None, report: Report = _quiet) -> None:
+        self.backups = Backups(home, report)
+        self.home = self.backups.registry.folder
+        self.store = DeviceStore(self.home)
+        self.report = report
+
+    def _server(self, server: str) -> MpcServer:
+        return MpcServer(server, self.home)
+
+    # -- create -------------------------------------------------------------------------------
+
+    def create(
+        self,
+        server: str,
+        cloud: str,
+        password: Password,
+        *,
+        label: str | None = None,
+        network: str = "mainnet",
+        pin: str | None = None,
+        recovery_key: bool = False,
+        harden: bool = True,
+    ) -> WalletInfo:
+        if network not in NETWORKS:
+            raise UsageError("--network takes mainnet or testnet.")
+        password_policy.check(password.text, [label] if label else [])
+        srv = self._server(server)
+        self.report(f"Starting key generation with {srv.server}")
+        wallet_id, server_hostpubkey = srv.create()
+        outputs = _keygen(srv, wallet_id, server_hostpubkey, self.report)
+        key = GroupKey(outputs[DEVICE].thresh_pk, outputs[DEVICE].pubshares)
+        key.check()
+        base = ShareRecord(wallet_id, srv.server, network, label, 0, CLOUD, b"", key)
+        cloud_record = base.with_share(_secshare(outputs[CLOUD]), key, 0)
+        rkey = RecoveryKey.generate() if recovery_key else None
+        backup_id = self._write_cloud(cloud_record, password, cloud, rkey, harden)
+        device = DeviceWallet(
+            _as_device(cloud_record, _secshare(outputs[DEVICE])), cloud, backup_id, ""
+        )
+        self.store.save(device, pin)
+        return _info(device, rkey)
+
+    def _write_cloud(
+        self,
+        record: ShareRecord,
+        password: Password,
+        cloud: str,
+        recovery_key: RecoveryKey | None,
+        harden: bool,
+    ) -> str:
+        """Seal the cloud share, write it, read it back (Backups.create); the backup id."""
+        self.report(f"Sealing the cloud share and writing it to {cloud}")
+        label = record.label or f"MPC wallet {fingerprint(record.key)}"
+        result = self.backups.create(
+            MpcSharePayload(record.to_bytes(), fingerprint(record.key)),
+            password,
+            [cloud],
+            label=label,
+            recovery_key=recovery_key,
+            harden=record.server if harden else None,
+            plain=not harden,
+        )
+        failed = [r for r in result.locations if not r.ok]
+        if failed:
+            raise InputError(
+                f"The cloud share could not be written to {failed[0].location} "
+                f"({failed[0].error}); nothing was kept on this device. Fix it and run again."
+            )
+        return result.backup_id
+
+    # -- sign ---------------------------------------------------------------------------------
+
+    def sign(self, wallet_id: str, message: bytes, pin: str | None = None) -> tuple[bytes, bytes]:
+        """A BIP-340 signature for the wallet's output key: (signature, output key)."""
+        check_message(message)
+        device = self.store.load(self.store.find(wallet_id), pin)
+        record = device.record
+        srv = self._server(record.server)
+        nonce_id, server_pubnonce, epoch = srv.nonce(record.wallet_id)
+        if epoch == record.epoch - 1:  # a refresh this device finished but did not commit
+            srv.commit_refresh(record.wallet_id, record.epoch)
+            nonce_id, server_pubnonce, epoch = srv.nonce(record.wallet_id)
+        if epoch != record.epoch:
+            raise InputError(
+                f"This device's share is from epoch {record.epoch} but the server is at "
+                f"{epoch}: the wallet was recovered on another device, and this share no "
+                "longer signs."
+            )
+        key = record.key
+        secnonce, pubnonce = frost.nonce_gen(
+            record.secshare, key.pubshares[DEVICE], key.output_key, message
+        )
+        psig_server = srv.sign(record.wallet_id, nonce_id, message, pubnonce)
+        pubnonces = [pubnonce, server_pubnonce]
+        session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), message)
+        psig_device = frost.sign(secnonce, record.secshare, DEVICE, session)
+        signature = aggregate(key, (DEVICE, SERVER), pubnonces, [psig_device, psig_server], message)
+        return signature, key.output_key
+
+    # -- recover ------------------------------------------------------------------------------
+
+    def _open_cloud(
+        self, cloud: str, secret: Secret, backup_id: str | None = None, enroll: bool = False
+    ) -> tuple[ShareRecord, str]:
+        opened = (
+            self.backups.restore(cloud, secret, backup_id, revoke_other_devices=True)
+            if enroll
+            else self.backups.verify(cloud, secret, backup_id)
+        )
+        payload = opened.payload
+        if not isinstance(payload, MpcSharePayload):
+            raise InputError(
+                f"The backup at {cloud} holds a {payload.kind}, not an MPC wallet's cloud share."
+            )
+        record = ShareRecord.from_bytes(payload.share)
+        if record.participant != CLOUD:
+            raise InputError("This backup holds an MPC share that is not the cloud share.")
+        return record, opened.header.backup_id
+
+    def recover(
+        self,
+        server: str,
+        cloud: str,
+        password: Password,
+        *,
+        pin: str | None = None,
+        backup_id: str | None = None,
+    ) -> WalletInfo:
+        """The wallet on this (new) device from its cloud share and the server."""
+        self.report(f"Opening the cloud share at {cloud}")
+        record, old_backup_id = self._open_cloud(cloud, password, backup_id, enroll=True)
+        srv = self._server(server)
+        if canonical_server(server) != record.server:
+            record = replace(record, server=srv.server)
+        state = srv.wallet(record.wallet_id)
+        _check_same_wallet(state, record)
+        if state["epoch"] != record.epoch:
+            raise InputError(
+                f"This cloud share is from epoch {record.epoch} but the server is at "
+                f"{state['epoch']}: a newer cloud backup exists; recover from that one."
+            )
+        self.report("Re-creating this device's share with the server")
+        device_share = _repair(srv, record, DEVICE)
+        self.report("Refreshing all three shares")
+        new_device, new_cloud = _refresh(srv, _as_device(record, device_share), record)
+        backup_id_new = self._write_cloud(new_cloud, password, cloud, None, harden=True)
+        device = DeviceWallet(new_device, cloud, backup_id_new, "")
+        self.store.save(device, pin)
+        srv.commit_refresh(record.wallet_id, new_device.epoch)
+        self.report(f"Removing the old cloud share {old_backup_id[:8]}")
+        try:
+            self.backups.delete(cloud, old_backup_id)
+        except SeedguardError as exc:  # the new copy is safe; the old one is stale anyway
+            self.report(f"Could not remove the old cloud share: {exc.message}")
+        return _info(device, None)
+
+    # -- repair and export --------------------------------------------------------------------
+
+    def repair_cloud(
+        self,
+        wallet_id: str,
+        cloud: str,
+        password: Password,
+        *,
+        pin: str | None = None,
+        recovery_key: bool = False,
+    ) -> WalletInfo:
+        """Re-create a lost cloud share from the device and server shares."""
+        password_policy.check(password.text)
+        device = self.store.load(self.store.find(wallet_id), pin)
+        record = device.record
+        srv = self._server(record.server)
+        self.report("Re-creating the cloud share with the server")
+        cloud_share = _repair(srv, record, CLOUD)
+        cloud_record = replace(record, participant=CLOUD, secshare=cloud_share)
+        rkey = RecoveryKey.generate() if recovery_key else None
+        backup_id = self._write_cloud(cloud_record, password, cloud, rkey, harden=True)
+        updated = DeviceWallet(record, cloud, backup_id, device.protection)
+        self.store.save(updated, pin)
+        return _info(updated, rkey)
+
+    def export_key(
+        self, wallet_id: str, cloud: str, secret: Secret, pin: str | None = None
+    ) -> ExportedKey:
+        """The emergency exit: the whole (untweaked internal) private key, from the device and
+        cloud shares, without the server (open a hardened cloud backup with its recovery key
+        when the server is gone)."""
+        device = self.store.load(self.store.find(wallet_id), pin)
+        same_place = cloud == device.cloud_location
+        cloud_record, _ = self._open_cloud(
+            cloud, secret, device.cloud_backup_id if same_place else None
+        )
+        record = device.record
+        if cloud_record.wallet_id != record.wallet_id:
+            raise InputError(f"The cloud backup at {cloud} is another wallet's share.")
+        if cloud_record.epoch != record.epoch:
+            raise InputError(
+                f"The cloud share (epoch {cloud_record.epoch}) and this device's share (epoch "
+                f"{record.epoch}) are from different refreshes: they do not combine."
+            )
+        secret_key = interpolate_secret(
+            record.key, {DEVICE: record.secshare, CLOUD: cloud_record.secshare}
+        )
+        network = _network(record.network)
+        key_wif = wif(secret_key, network)
+        return ExportedKey(
+            secret_key, key_wif, with_checksum(f"tr({key_wif})"), record.key.address(network)
+        )
+
+    # -- status -------------------------------------------------------------------------------
+
+    def status(self) -> list[dict[str, Any]]:
+        rows = []
+        for wallet_id in self.store.wallet_ids():
+            fields = self.store.public(wallet_id)
+            key = GroupKey(
+                bytes.fromhex(fields["thresh_pk"]),
+                tuple(bytes.fromhex(p) for p in fields["pubshares"]),
+            )
+            network = _network(fields["network"])
+            rows.append(
+                {
+                    "wallet_id": wallet_id,
+                    "label": fields.get("label"),
+                    "network": fields["network"],
+                    "address": key.address(network),
+                    "output_key": key.output_key.hex(),
+                    "server": fields["server"],
+                    "epoch": fields["epoch"],
+                    "cloud_backup": fields["cloud"],
+                    "protection": fields["protection"],
+                }
+            )
+        return rows
+
+
+# --- the protocol steps, device side -----------------------------------------------------------
+
+
+def _keygen(
+    srv: MpcServer, wallet_id: str, server_hostpubkey: bytes, report: Report
+) -> dict[int, chilldkg.DKGOutput]:
+    """ChillDKG with this device as coordinator and as participants 0 and 2."""
+    hosts = {DEVICE: secrets.token_bytes(32), CLOUD: secrets.token_bytes(32)}
+    hostpubkeys = [
+        chilldkg.hostpubkey_gen(hosts[DEVICE]),
+        server_hostpubkey,
+        chilldkg.hostpubkey_gen(hosts[CLOUD]),
+    ]
+    params = chilldkg.SessionParams(tuple(hostpubkeys), T)
+    try:
+        states1 = {
+            i: chilldkg.participant_step1(h, params, secrets.token_bytes(32))
+            for i, h in hosts.items()
+        }
+        report("Key generation, round 1")
+        server_pmsg1 = srv.dkg_round1(wallet_id, hostpubkeys)
+        pmsgs1 = [states1[DEVICE][1], server_pmsg1, states1[CLOUD][1]]
+        cstate, cmsg1 = chilldkg.coordinator_step1(pmsgs1, params)
+        states2 = {
+            i: chilldkg.participant_step2(hosts[i], states1[i][0], cmsg1, secrets.token_bytes(32))
+            for i in hosts
+        }
+        report("Key generation, round 2")
+        server_pmsg2 = srv.dkg_round2(wallet_id, cmsg1)
+        pmsgs2 = [states2[DEVICE][1], server_pmsg2, states2[CLOUD][1]]
+        cmsg2, coordinator_output, _ = chilldkg.coordinator_finalize(cstate, pmsgs2)
+        outputs = {i: chilldkg.participant_finalize(states2[i][0], cmsg2)[0] for i in hosts}
+    except DkgError as exc:
+        culprit = getattr(exc, "participant_id", None)
+        who = f" ({NAMES[culprit]} is to blame)" if culprit in NAMES else ""
+        raise InputError(f"Key generation aborted{who}: {exc.message}") from None
+    server_view = srv.dkg_finalize(wallet_id, cmsg2)
+    if unb64(server_view["thresh_pk"], "thresh_pk") != coordinator_output.thresh_pk:
+        raise InputError("The server ended key generation with another key: aborted.")
+    return outputs
+
+
+def _secshare(output: chilldkg.DKGOutput) -> bytes:
+    assert output.secshare is not None
+    return output.secshare
+
+
+def _as_device(record: ShareRecord, secshare: bytes) -> ShareRecord:
+    return replace(record, participant=DEVICE, secshare=secshare)
+
+
+def _info(device: DeviceWallet, recovery_key: RecoveryKey | None) -> WalletInfo:
+    r = device.record
+    return WalletInfo(
+        r.wallet_id,
+        r.key,
+        r.network,
+        r.label,
+        r.epoch,
+        device.cloud_location,
+        device.cloud_backup_id,
+        recovery_key,
+    )
+
+
+def _check_same_wallet(state: dict[str, Any], record: ShareRecord) -> None:
+    if state.get("status") != "active" or state.get("thresh_pk") is None:
+        raise InputError("The server's copy of this wallet is not active.")
+    if unb64(state["thresh_pk"], "thresh_pk") != record.key.thresh_pk:
+        raise InputError("The server holds another key under this wallet id: aborted.")
+
+
+def _repair(srv: MpcServer, record: ShareRecord, target: int) -> bytes:
+    """Re-create `target`'s share with the server, this device acting as the other helper
+    (the repairable threshold scheme; neither helper's share is sent)."""
+    mine = record.participant
+    helpers = sorted((SERVER, mine))
+    deltas = repairable.repair_share_step_1(
+        helpers, mine, int.from_bytes(record.secshare, "big"), target
+    )
+    delta_from_server, sigma_server = srv.repair(record.wallet_id, target, deltas[SERVER])
+    sigma_mine = repairable.repair_share_step_2([deltas[mine], delta_from_server])
+    share = repairable.repair_share_step_3([sigma_server, sigma_mine])
+    if share == 0 or public_key(scalar_bytes(share)) != record.key.pubshares[target]:
+        raise CulpritError(SERVER)
+    return scalar_bytes(share)
+
+
+def _refresh(
+    srv: MpcServer, device: ShareRecord, cloud: ShareRecord
+) -> tuple[ShareRecord, ShareRecord]:
+    """Fresh shares for all three under the same key; the server's waits for commit."""
+    mine = refresh.ZeroPolynomial.generate(T)
+    theirs, shares, epoch = srv.refresh(device.wallet_id, mine.commitment(), mine.share_for(SERVER))
+    for participant in (DEVICE, CLOUD):
+        refresh.verify_share(shares[participant], theirs, participant, "the server")
+    commitments = [list(mine.commitment()), theirs]
+    key = GroupKey(
+        device.key.thresh_pk,
+        tuple(
+            refresh.refreshed_pubshare(device.key.pubshares[i], commitments, i) for i in range(3)
+        ),
+    )
+    key.check()
+
+    def bump(record: ShareRecord) -> ShareRecord:
+        i = record.participant
+        value = (
+            int.from_bytes(record.secshare, "big") + mine.share_for(i) + shares[i]
+        ) % CURVE_ORDER
+        return record.with_share(scalar_bytes(value), key, epoch)
+
+    new_device, new_cloud = bump(device), bump(cloud)
+    new_device.check()
+    new_cloud.check()
+    return new_device, new_cloud

@@ -1,0 +1,432 @@
+"""The server's side of a 2-of-3 FROST wallet: participant 1 of ChillDKG, co-signer, helper in
+a share repair, and dealer in a proactive refresh.
+
+Its secret share, DKG state and signing nonces are stored sealed (XChaCha20-Poly1305) under the
+operator's share key, bound to the wallet and epoch. A signing nonce is a row deleted by the
+same transaction that signs with it (`DELETE ... RETURNING`): two requests naming one nonce,
+to any number of processes, get one signature and one refusal.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from seedguard.mpc import chilldkg, frost, refresh, repairable
+from seedguard.mpc.dkg_errors import DkgError
+from seedguard.mpc.keys import CLOUD, DEVICE, SERVER, GroupKey, T
+from seedguard.primitives import aead
+from seedguard.primitives.secp256k1 import base_mul, scalar_bytes
+from seedguard.server import db
+from seedguard.server.accounts import Session
+from seedguard.server.refusals import Refused, not_found
+from seedguard.server.settings import Settings
+
+MAX_OPEN_NONCES = 64  # unused nonces one wallet may hold
+NONCE_TTL = 3600.0  # seconds an unused nonce lives
+
+
+# --- Sealing -----------------------------------------------------------------------------------
+
+
+def _aad(what: str, wallet_id: str, epoch: int) -> bytes:
+    return f"seedguard mpc {what} {wallet_id} {epoch}".encode()
+
+
+def _key(settings: Settings) -> bytes:
+    if settings.share_key is None:
+        raise Refused(503, "This server has no share key configured: MPC wallets are off.")
+    return settings.share_key
+
+
+def seal(settings: Settings, data: bytes, aad: bytes) -> bytes:
+    nonce = aead.random_nonce()
+    return nonce + aead.seal(_key(settings), nonce, data, aad)
+
+
+def unseal(settings: Settings, sealed: bytes, aad: bytes) -> bytes:
+    try:
+        return aead.open_(
+            _key(settings), sealed[: aead.NONCE_BYTES], sealed[aead.NONCE_BYTES :], aad
+        )
+    except aead.AuthenticationFailed:
+        raise Refused(
+            500, "A stored MPC secret does not open under this server's share key."
+        ) from None
+
+
+# --- Wallet rows -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wallet:
+    id: str
+    status: str
+    epoch: int
+    key: GroupKey | None
+    share: bytes | None
+    pending: tuple[GroupKey, bytes] | None
+
+
+def _split(data: bytes) -> tuple[bytes, ...]:
+    return tuple(data[i : i + 33] for i in range(0, len(data), 33))
+
+
+def load(conn: Connection, settings: Settings, session: Session, wallet_id: str) -> Wallet:
+    w = db.mpc_wallets
+    row = conn.execute(
+        sa.select(w).where(w.c.id == wallet_id, w.c.account_id == session.account_id)
+    ).first()
+    if row is None:
+        raise not_found("The MPC wallet")
+    key = share = pending = None
+    if row.status == "active":
+        key = GroupKey(bytes(row.thresh_pk), _split(bytes(row.pubshares)))
+        share = unseal(settings, bytes(row.share), _aad("share", row.id, row.epoch))
+        if row.pending_share is not None:
+            pending = (
+                GroupKey(key.thresh_pk, _split(bytes(row.pending_pubshares))),
+                unseal(settings, bytes(row.pending_share), _aad("share", row.id, row.epoch + 1)),
+            )
+    return Wallet(row.id, row.status, row.epoch, key, share, pending)
+
+
+def _active(wallet: Wallet) -> tuple[GroupKey, bytes]:
+    if wallet.key is None or wallet.share is None:
+        raise Refused(409, "This MPC wallet's key generation has not finished.")
+    return wallet.key, wallet.share
+
+
+def describe(wallet: Wallet) -> dict[str, object]:
+    return {
+        "wallet_id": wallet.id,
+        "status": wallet.status,
+        "epoch": wallet.epoch,
+        "thresh_pk": None if wallet.key is None else wallet.key.thresh_pk,
+        "pubshares": None if wallet.key is None else list(wallet.key.pubshares),
+        "refresh_pending": wallet.pending is not None,
+    }
+
+
+def list_wallets(conn: Connection, session: Session) -> list[dict[str, object]]:
+    w = db.mpc_wallets
+    rows = conn.execute(
+        sa.select(w.c.id, w.c.status, w.c.epoch, w.c.thresh_pk, w.c.created)
+        .where(w.c.account_id == session.account_id)
+        .order_by(w.c.created)
+    ).all()
+    return [
+        {
+            "wallet_id": r.id,
+            "status": r.status,
+            "epoch": r.epoch,
+            "thresh_pk": None if r.thresh_pk is None else bytes(r.thresh_pk),
+        }
+        for r in rows
+    ]
+
+
+# --- Key generation (ChillDKG, participant 1) ---------------------------------------------------
+
+
+def create(conn: Connection, settings: Settings, session: Session) -> tuple[str, bytes]:
+    """A new wallet in key generation; returns (wallet id, the server's host public key)."""
+    wallet_id = secrets.token_hex(16)
+    hostseckey = secrets.token_bytes(32)
+    state = hostseckey + secrets.token_bytes(32) + secrets.token_bytes(32)  # key, random, aux
+    conn.execute(
+        sa.insert(db.mpc_wallets).values(
+            id=wallet_id,
+            account_id=session.account_id,
+            status="dkg",
+            epoch=0,
+            dkg_state=seal(settings, state, _aad("dkg", wallet_id, 0)),
+            created=settings.clock(),
+        )
+    )
+    return wallet_id, chilldkg.hostpubkey_gen(hostseckey)
+
+
+def _dkg_row(conn: Connection, settings: Settings, session: Session, wallet_id: str) -> sa.Row[Any]:
+    w = db.mpc_wallets
+    row = conn.execute(
+        sa.select(w).where(w.c.id == wallet_id, w.c.account_id == session.account_id)
+    ).first()
+    if row is None:
+        raise not_found("The MPC wallet")
+    if row.status != "dkg" or row.dkg_state is None:
+        raise Refused(409, "This MPC wallet's key generation is already finished.")
+    return row
+
+
+def _state(settings: Settings, row: sa.Row[Any]) -> tuple[bytes, bytes, bytes]:
+    state = unseal(settings, bytes(row.dkg_state), _aad("dkg", row.id, 0))
+    return state[:32], state[32:64], state[64:96]
+
+
+def _params(hostpubkeys: bytes) -> chilldkg.SessionParams:
+    return chilldkg.SessionParams(_split(hostpubkeys), T)
+
+
+def _dkg_refusal(exc: DkgError) -> Refused:
+    return Refused(400, f"Key generation aborted: {exc.message}")
+
+
+def dkg_round1(
+    conn: Connection, settings: Settings, session: Session, wallet_id: str, hostpubkeys: list[bytes]
+) -> bytes:
+    """Participant step 1 with the session's host keys (device, server, cloud); the server's
+    must be its own at position 1. Returns the server's first message."""
+    row = _dkg_row(conn, settings, session, wallet_id)
+    hostseckey, random, _ = _state(settings, row)
+    if len(hostpubkeys) != 3 or hostpubkeys[SERVER] != chilldkg.hostpubkey_gen(hostseckey):
+        raise Refused(400, "hostpubkeys must list three host keys with this server's second.")
+    joined = b"".join(hostpubkeys)
+    try:
+        _, pmsg1 = chilldkg.participant_step1(hostseckey, _params(joined), random)
+    except DkgError as exc:
+        raise _dkg_refusal(exc) from None
+    conn.execute(
+        sa.update(db.mpc_wallets)
+        .where(db.mpc_wallets.c.id == wallet_id)
+        .values(dkg_hostpubkeys=joined)
+    )
+    return pmsg1
+
+
+def _replay(settings: Settings, row: sa.Row[Any]) -> tuple[bytes, chilldkg.ParticipantState1]:
+    if row.dkg_hostpubkeys is None:
+        raise Refused(409, "Run the first key-generation round first.")
+    hostseckey, random, _ = _state(settings, row)
+    # participant_step1 is deterministic in (host key, params, random): the state is rebuilt
+    # rather than stored.
+    state1, _ = chilldkg.participant_step1(hostseckey, _params(bytes(row.dkg_hostpubkeys)), random)
+    return hostseckey, state1
+
+
+def dkg_round2(
+    conn: Connection, settings: Settings, session: Session, wallet_id: str, cmsg1: bytes
+) -> bytes:
+    """Participant step 2 on the coordinator's first message: the server's CertEq signature."""
+    row = _dkg_row(conn, settings, session, wallet_id)
+    hostseckey, state1 = _replay(settings, row)
+    _, _, aux = _state(settings, row)
+    try:
+        _, pmsg2 = chilldkg.participant_step2(hostseckey, state1, cmsg1, aux)
+    except (DkgError, ValueError) as exc:
+        raise Refused(400, f"Key generation aborted: {exc}") from None
+    conn.execute(
+        sa.update(db.mpc_wallets).where(db.mpc_wallets.c.id == wallet_id).values(dkg_cmsg1=cmsg1)
+    )
+    return pmsg2
+
+
+def dkg_finalize(
+    conn: Connection, settings: Settings, session: Session, wallet_id: str, cmsg2: bytes
+) -> GroupKey:
+    """Check the success certificate; store the server's share; forget the DKG state."""
+    row = _dkg_row(conn, settings, session, wallet_id)
+    if row.dkg_cmsg1 is None:
+        raise Refused(409, "Run the second key-generation round first.")
+    hostseckey, state1 = _replay(settings, row)
+    _, _, aux = _state(settings, row)
+    try:
+        state2, _ = chilldkg.participant_step2(hostseckey, state1, bytes(row.dkg_cmsg1), aux)
+        output, _ = chilldkg.participant_finalize(state2, cmsg2)
+    except (DkgError, ValueError) as exc:
+        raise Refused(400, f"Key generation aborted: {exc}") from None
+    assert output.secshare is not None
+    key = GroupKey(output.thresh_pk, output.pubshares)
+    conn.execute(
+        sa.update(db.mpc_wallets)
+        .where(db.mpc_wallets.c.id == wallet_id)
+        .values(
+            status="active",
+            thresh_pk=key.thresh_pk,
+            pubshares=b"".join(key.pubshares),
+            share=seal(settings, output.secshare, _aad("share", wallet_id, 0)),
+            dkg_state=None,
+            dkg_cmsg1=None,
+        )
+    )
+    return key
+
+
+# --- Signing (two rounds) ----------------------------------------------------------------------
+
+
+def nonces(
+    conn: Connection, settings: Settings, session: Session, wallet_id: str, count: int
+) -> tuple[list[tuple[str, bytes]], int]:
+    """Round 1: fresh nonces, stored sealed until one signature consumes each; and the
+    wallet's epoch (a device with an older share learns it is stale)."""
+    wallet = load(conn, settings, session, wallet_id)
+    key, share = _active(wallet)
+    now = settings.clock()
+    n = db.mpc_nonces
+    conn.execute(sa.delete(n).where(n.c.wallet_id == wallet_id, n.c.created < now - NONCE_TTL))
+    open_count = conn.execute(
+        sa.select(sa.func.count()).select_from(n).where(n.c.wallet_id == wallet_id)
+    ).scalar_one()
+    if open_count + count > MAX_OPEN_NONCES:
+        raise Refused(429, f"This wallet holds {open_count} unused nonces: sign with them first.")
+    out = []
+    for _ in range(count):
+        secnonce, pubnonce = frost.nonce_gen(share, key.pubshares[SERVER], key.output_key)
+        nonce_id = secrets.token_hex(16)
+        conn.execute(
+            sa.insert(n).values(
+                id=nonce_id,
+                wallet_id=wallet_id,
+                epoch=wallet.epoch,
+                secnonce=seal(settings, secnonce.take(), _aad("nonce", nonce_id, wallet.epoch)),
+                pubnonce=pubnonce,
+                created=now,
+            )
+        )
+        out.append((nonce_id, pubnonce))
+    return out, wallet.epoch
+
+
+_CONSUME = (
+    sa.delete(db.mpc_nonces)
+    .where(
+        db.mpc_nonces.c.id == sa.bindparam("nonce_id"),
+        db.mpc_nonces.c.wallet_id == sa.bindparam("wallet_id"),
+    )
+    .returning(db.mpc_nonces.c.secnonce, db.mpc_nonces.c.pubnonce, db.mpc_nonces.c.epoch)
+)
+
+
+def sign(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    wallet_id: str,
+    nonce_id: str,
+    message: bytes,
+    device_pubnonce: bytes,
+) -> bytes:
+    """Round 2: consume the nonce (in this transaction) and return the server's partial
+    signature for the session {device, server}."""
+    wallet = load(conn, settings, session, wallet_id)
+    key, share = _active(wallet)
+    if len(message) != 32:
+        raise Refused(400, "message must be a 32-byte sighash.")
+    row = db.first_row(conn, _CONSUME, nonce_id=nonce_id, wallet_id=wallet_id)
+    if row is None:
+        raise Refused(409, "This nonce was already used (or never existed): start a new session.")
+    sealed, server_pubnonce, epoch = row
+    if epoch != wallet.epoch:
+        raise Refused(409, "This nonce is from before a refresh: start a new session.")
+    secnonce = frost.SecNonce(unseal(settings, bytes(sealed), _aad("nonce", nonce_id, epoch)))
+    try:
+        aggnonce = frost.nonce_agg([device_pubnonce, bytes(server_pubnonce)])
+        session_ctx = key.session((DEVICE, SERVER), aggnonce, message)
+        return frost.sign(secnonce, share, SERVER, session_ctx)
+    except frost.InvalidContributionError:
+        raise Refused(400, "The device's public nonce is not valid.") from None
+
+
+# --- Repair and refresh ------------------------------------------------------------------------
+
+
+def repair(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    wallet_id: str,
+    target: int,
+    delta_in: int,
+) -> tuple[int, int]:
+    """The server as one of two helpers re-creating participant `target`'s share: takes the
+    other helper's delta for the server; returns (the server's delta for the other helper,
+    the server's sigma for the target)."""
+    wallet = load(conn, settings, session, wallet_id)
+    _, share = _active(wallet)
+    if target not in (DEVICE, CLOUD):
+        raise Refused(400, "target must be 0 (the device) or 2 (the cloud share).")
+    other = CLOUD if target == DEVICE else DEVICE
+    helpers = sorted((SERVER, other))
+    deltas = repairable.repair_share_step_1(helpers, SERVER, int.from_bytes(share, "big"), target)
+    sigma = repairable.repair_share_step_2([deltas[SERVER], delta_in])
+    return deltas[other], sigma
+
+
+def start_refresh(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    wallet_id: str,
+    device_commitment: list[bytes],
+    share_for_server: int,
+) -> tuple[tuple[bytes, ...], dict[int, int], int]:
+    """Deal the server's zero polynomial and add the device's: the server's next share is
+    kept pending until `commit_refresh`. Returns (commitment, shares for 0 and 2, next epoch)."""
+    wallet = load(conn, settings, session, wallet_id)
+    key, share = _active(wallet)
+    if len(device_commitment) != T - 1:
+        raise Refused(400, f"commitment must hold {T - 1} points.")
+    try:
+        refresh.verify_share(share_for_server, device_commitment, SERVER, "the device")
+    except refresh.RefreshError as exc:
+        raise Refused(400, exc.message) from None
+    mine = refresh.ZeroPolynomial.generate(T)
+    commitments = [device_commitment, list(mine.commitment())]
+    new_share = (int.from_bytes(share, "big") + share_for_server + mine.share_for(SERVER)) % frost.n
+    pubshares = tuple(
+        refresh.refreshed_pubshare(key.pubshares[i], commitments, i) for i in range(3)
+    )
+    new_key = GroupKey(key.thresh_pk, pubshares)
+    if base_mul(new_share) is None:
+        raise Refused(400, "The refresh gave a zero share; run it again.")
+    new_key.check()
+    next_epoch = wallet.epoch + 1
+    conn.execute(
+        sa.update(db.mpc_wallets)
+        .where(db.mpc_wallets.c.id == wallet_id)
+        .values(
+            pending_pubshares=b"".join(pubshares),
+            pending_share=seal(
+                settings, scalar_bytes(new_share), _aad("share", wallet_id, next_epoch)
+            ),
+        )
+    )
+    return (
+        mine.commitment(),
+        {DEVICE: mine.share_for(DEVICE), CLOUD: mine.share_for(CLOUD)},
+        next_epoch,
+    )
+
+
+def commit_refresh(
+    conn: Connection, settings: Settings, session: Session, wallet_id: str, epoch: int
+) -> int:
+    """Switch to the pending share (once the device has its new shares safe); the old share
+    and every nonce made for it are deleted."""
+    wallet = load(conn, settings, session, wallet_id)
+    if wallet.pending is None:
+        if wallet.epoch == epoch:
+            return epoch  # already committed (a retry)
+        raise Refused(409, "No refresh is pending for this wallet.")
+    if epoch != wallet.epoch + 1:
+        raise Refused(409, f"The pending refresh is for epoch {wallet.epoch + 1}, not {epoch}.")
+    key, share = wallet.pending
+    w = db.mpc_wallets
+    conn.execute(
+        sa.update(w)
+        .where(w.c.id == wallet_id)
+        .values(
+            epoch=epoch,
+            pubshares=b"".join(key.pubshares),
+            share=seal(settings, share, _aad("share", wallet_id, epoch)),
+            pending_pubshares=None,
+            pending_share=None,
+        )
+    )
+    conn.execute(sa.delete(db.mpc_nonces).where(db.mpc_nonces.c.wallet_id == wallet_id))
+    return epoch
