@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from seedguard import __version__
-from seedguard.cli import account, backup, guardian, seed, server, shamir, social
+from seedguard.cli import account, backup, guardian, mpc, seed, server, shamir, social
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import SeedguardError, UsageError
@@ -37,6 +37,7 @@ app.add_typer(social.app, name="social")
 app.add_typer(guardian.app, name="guardian")
 app.add_typer(server.app, name="server")
 app.add_typer(account.app, name="account")
+app.add_typer(mpc.app, name="mpc")
 app.command("demo")(demo)
 
 

@@ -1,0 +1,317 @@
+"""`seedguard mpc ...`: a 2-of-3 FROST wallet with shares on this device, a seedguard server
+and an encrypted cloud backup (docs/mpc.md).
+
+Secrets come from a hidden prompt, or from standard input when it is not a terminal, one per
+line: the backup password first, then (only where there is no OS keyring) an optional device
+PIN. `mpc sign` reads the device PIN, if the share has one, as its only line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from seedguard.backup.recovery_key import from_words, to_words
+from seedguard.cli.backup import read_new_password
+from seedguard.cli.render import emit_json, err, out
+from seedguard.cli.secrets_input import SecretInput
+from seedguard.envelope import Password
+from seedguard.envelope.sealing import Secret
+from seedguard.errors import InputError, UsageError
+from seedguard.mpc.shares import DeviceStore, keyring_available
+from seedguard.mpc.wallet import MpcWallets, WalletInfo
+
+app = typer.Typer(
+    help="An MPC wallet: a 2-of-3 FROST key split between this device, a seedguard server and "
+    "an encrypted cloud backup. The key never exists whole.",
+    no_args_is_help=True,
+)
+
+ServerOpt = Annotated[
+    str,
+    typer.Option(
+        "--server", metavar="URL", help="The seedguard server, e.g. http://127.0.0.1:8765."
+    ),
+]
+CloudOpt = Annotated[
+    str,
+    typer.Option(
+        "--cloud",
+        metavar="LOCATION",
+        help="Where the cloud share's encrypted backup lives: a (synced) folder, "
+        "s3://bucket/prefix, webdav+https://host/path or seedguard+https://host:port.",
+    ),
+]
+WalletOpt = Annotated[
+    str, typer.Option("--wallet", metavar="ID", help="The wallet id (or a unique prefix).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RecoveryKeyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--recovery-key",
+        help="Also make a recovery key (twelve words to keep offline) that opens the cloud "
+        "backup without the server: the way to the emergency exit if the server is gone.",
+    ),
+]
+
+
+@contextlib.contextmanager
+def _wallets(first: str) -> Iterator[MpcWallets]:
+    if not err.is_terminal:
+        yield MpcWallets()
+        return
+    with err.status(first) as status:
+        yield MpcWallets(report=lambda text: status.update(escape(text) + "…"))
+
+
+def _new_pin(inp: SecretInput) -> str | None:
+    """A device PIN for the share, where no OS keyring holds its key (None: no PIN)."""
+    if keyring_available():
+        return None
+    if not inp.interactive:
+        return inp.optional("device PIN") or None
+    err.print(
+        "No OS keyring here: choose a device PIN to encrypt this device's share "
+        "(empty: a key file beside it, protected only by file permissions)."
+    )
+    pin = inp.read("device PIN", "Device PIN (hidden): ")
+    if pin and inp.read("device PIN", "Repeat the device PIN (hidden): ") != pin:
+        raise InputError("The two PINs differ: run the command again.")
+    return pin or None
+
+
+def _pin_for(inp: SecretInput, wallet: str) -> str | None:
+    store = DeviceStore()
+    if store.protection(store.find(wallet)) != "pin":
+        return None
+    return inp.read("device PIN", "Device PIN (hidden): ")
+
+
+def _show(info: WalletInfo, title: str) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_row("wallet", info.wallet_id)
+    if info.label:
+        table.add_row("label", escape(info.label))
+    table.add_row("address", f"[bold]{info.address}[/]")
+    table.add_row("threshold key", info.key.public_key.hex())
+    table.add_row("output key", info.key.output_key.hex())
+    table.add_row(
+        "cloud share", f"{escape(info.cloud_location)} (backup {info.cloud_backup_id[:8]})"
+    )
+    out.print(Panel(table, title=title, expand=False))
+    if info.recovery_key is not None:
+        out.print(
+            "Recovery key for the cloud backup (write it down, keep it offline): "
+            f"[bold]{to_words(info.recovery_key)}[/]"
+        )
+
+
+def _info_json(info: WalletInfo) -> dict[str, object]:
+    value = info.as_dict()
+    if info.recovery_key is not None:
+        value["recovery_key"] = to_words(info.recovery_key)
+    return value
+
+
+@app.command("create")
+def create(
+    server: ServerOpt,
+    cloud: CloudOpt,
+    label: Annotated[str | None, typer.Option(help="A name for the wallet.")] = None,
+    network: Annotated[str, typer.Option(help="mainnet or testnet.")] = "mainnet",
+    recovery_key: RecoveryKeyOpt = False,
+    no_harden: Annotated[
+        bool,
+        typer.Option(
+            "--no-harden",
+            help="Seal the cloud share with the password alone (no server-enforced guess limit).",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Make a wallet by distributed key generation with the server.
+
+    No party ever holds the key (ChillDKG). The cloud share is sealed under a new backup
+    password, written and read back before this device keeps its own share.
+    """
+    if network not in ("mainnet", "testnet"):
+        raise UsageError("--network takes mainnet or testnet.")
+    inp = SecretInput()
+    password = read_new_password(inp, [label] if label else [], "backup password")
+    pin = _new_pin(inp)
+    with _wallets("Generating the key with the server") as wallets:
+        info = wallets.create(
+            server,
+            cloud,
+            password,
+            label=label,
+            network=network,
+            pin=pin,
+            recovery_key=recovery_key,
+            harden=not no_harden,
+        )
+    if json_out:
+        emit_json(_info_json(info))
+    else:
+        _show(info, "MPC wallet created")
+
+
+@app.command("sign")
+def sign(
+    wallet: WalletOpt,
+    message: Annotated[
+        str, typer.Option("--message", metavar="HEX", help="The 32-byte sighash, in hex.")
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Sign a 32-byte sighash with the server: a BIP-340 signature for the output key."""
+    try:
+        data = bytes.fromhex(message)
+    except ValueError:
+        raise UsageError("--message takes hex digits (64 of them for a sighash).") from None
+    if len(data) != 32:
+        raise UsageError(f"--message must be 32 bytes (64 hex digits), not {len(data)} bytes.")
+    pin = _pin_for(SecretInput(), wallet)
+    signature, output_key = MpcWallets().sign(wallet, data, pin)
+    if json_out:
+        emit_json({"signature": signature.hex(), "output_key": output_key.hex()})
+    else:
+        out.print(f"signature   {signature.hex()}")
+        out.print(f"output key  {output_key.hex()}")
+        out.print("[green]✓[/] verified with libsecp256k1 (BIP-340)")
+
+
+@app.command("recover")
+def recover(
+    server: ServerOpt,
+    cloud: CloudOpt,
+    backup_id: Annotated[
+        str | None, typer.Option("--id", help="The cloud backup's id, if several are there.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recover the wallet on a new device from the cloud share and the server.
+
+    This device's share is rebuilt from the cloud share (backup password) and the server's,
+    then all three shares are refreshed so the lost device's share stops working; the new
+    cloud backup is written and read back, and the account's other devices are revoked.
+    """
+    inp = SecretInput()
+    password = Password(inp.read("backup password", "Backup password (hidden): "))
+    pin = _new_pin(inp)
+    with _wallets("Recovering the wallet") as wallets:
+        info = wallets.recover(server, cloud, password, pin=pin, backup_id=backup_id)
+    if json_out:
+        emit_json(_info_json(info))
+    else:
+        _show(info, "MPC wallet recovered; shares refreshed")
+        out.print("The lost device is revoked and its share no longer signs.")
+
+
+@app.command("repair-cloud")
+def repair_cloud(
+    wallet: WalletOpt,
+    cloud: CloudOpt,
+    recovery_key: RecoveryKeyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-create a lost cloud share from this device's and the server's shares.
+
+    Neither share is sent (a repairable threshold scheme). The new cloud share is sealed
+    under a new backup password at the --cloud location.
+    """
+    inp = SecretInput()
+    password = read_new_password(inp, [], "backup password")
+    pin = _pin_for(inp, wallet)
+    with _wallets("Repairing the cloud share") as wallets:
+        info = wallets.repair_cloud(wallet, cloud, password, pin=pin, recovery_key=recovery_key)
+    if json_out:
+        emit_json(_info_json(info))
+    else:
+        _show(info, "Cloud share re-created")
+
+
+WARNING = (
+    "[bold red]EMERGENCY EXIT[/]: this rebuilds the wallet's whole private key from this "
+    "device's share and the cloud share, and prints it. Anyone who sees it can take the funds. "
+    "Use it only to sweep the funds with another wallet (the server is gone, or you are "
+    "leaving), on an offline computer, and never type it into a website."
+)
+
+
+@app.command("export-key")
+def export_key(
+    wallet: WalletOpt,
+    cloud: CloudOpt,
+    with_recovery_key: Annotated[
+        bool,
+        typer.Option(
+            "--with-recovery-key",
+            help="Open the cloud backup with its recovery key (works without the server).",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Emergency exit: rebuild the private key from the device and cloud shares.
+
+    Prints the untweaked internal key as WIF with a tr() descriptor, so any Taproot wallet can
+    sweep the funds without the server. A loud warning comes first.
+    """
+    err.print(Panel(WARNING, expand=False))
+    inp = SecretInput()
+    if inp.interactive and input("Type EXPORT to go on: ").strip() != "EXPORT":
+        raise UsageError("Nothing was exported.")
+    secret: Secret
+    if with_recovery_key:
+        secret = from_words(inp.read("recovery key", "Recovery key, twelve words (hidden): "))
+    else:
+        secret = Password(inp.read("backup password", "Backup password (hidden): "))
+    pin = _pin_for(inp, wallet)
+    with _wallets("Opening the cloud share") as wallets:
+        exported = wallets.export_key(wallet, cloud, secret, pin)
+    if json_out:
+        emit_json({"wif": exported.wif, "private_key": exported.private_key.hex()})
+        return
+    table = Table(show_header=False, box=None)
+    table.add_row("WIF", f"[bold]{exported.wif}[/]")
+    table.add_row("descriptor", exported.descriptor)
+    table.add_row("address", exported.address)
+    out.print(Panel(table, title="Private key (secret!)", expand=False))
+    out.print(
+        "Import the descriptor into a wallet that supports Taproot descriptors (Bitcoin Core: "
+        "importdescriptors) and sweep the funds to a new wallet."
+    )
+
+
+@app.command("status")
+def status(json_out: JsonOpt = False) -> None:
+    """The MPC wallets on this device (no secret is read, no server is called)."""
+    rows = MpcWallets().status()
+    if json_out:
+        emit_json({"wallets": rows})
+        return
+    if not rows:
+        out.print("No MPC wallet on this device: `seedguard mpc create` makes one.")
+        return
+    table = Table()
+    for column in ("wallet", "label", "address", "server", "epoch", "cloud share", "share key"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        cloud = r["cloud_backup"]
+        table.add_row(
+            r["wallet_id"][:12],
+            escape(r["label"] or ""),
+            r["address"],
+            r["server"],
+            str(r["epoch"]),
+            f"{escape(cloud['location'])} ({cloud['backup_id'][:8]})",
+            r["protection"],
+        )
+    out.print(table)
