@@ -280,6 +280,8 @@ def export_key(
         emit_json({"wif": exported.wif, "private_key": exported.private_key.hex()})
         return
     table = Table(show_header=False, box=None)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     table.add_row("WIF", f"[bold]{exported.wif}[/]")
     table.add_row("descriptor", exported.descriptor)
     table.add_row("address", exported.address)

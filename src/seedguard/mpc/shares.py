@@ -263,6 +263,14 @@ def _aad(fields: dict[str, Any]) -> bytes:
 
 def _pin_key(pin: str, salt: bytes, params: dict[str, Any] | None = None) -> bytes:
     p = params or PIN_KDF
+    # Bounded before running: a doctored file must not make the KDF eat the machine.
+    if not (
+        8 * 1024 <= int(p["memory_kib"]) <= 1024 * 1024
+        and 1 <= int(p["iterations"]) <= 16
+        and 1 <= int(p["parallelism"]) <= 8
+        and len(salt) == 16
+    ):
+        raise InputError("The device share file asks for PIN key derivation out of bounds.")
     return argon2id(
         pin.encode("utf-8"),
         salt,

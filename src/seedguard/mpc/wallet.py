@@ -28,7 +28,7 @@ from seedguard.client.mpc import MpcServer
 from seedguard.client.session import canonical_server, unb64
 from seedguard.envelope import MpcSharePayload, Password, RecoveryKey
 from seedguard.envelope.sealing import Secret
-from seedguard.errors import InputError, SeedguardError, UsageError
+from seedguard.errors import InputError, SeedguardError, UnreachableError, UsageError
 from seedguard.hd.addresses import wif
 from seedguard.hd.descriptors import with_checksum
 from seedguard.hd.slip132 import Network
@@ -290,9 +290,15 @@ class MpcWallets:
         when the server is gone)."""
         device = self.store.load(self.store.find(wallet_id), pin)
         same_place = cloud == device.cloud_location
-        cloud_record, _ = self._open_cloud(
-            cloud, secret, device.cloud_backup_id if same_place else None
-        )
+        try:
+            cloud_record, _ = self._open_cloud(
+                cloud, secret, device.cloud_backup_id if same_place else None
+            )
+        except UnreachableError as exc:
+            raise UnreachableError(
+                f"{exc.message} The cloud backup is hardened by that server: without it, open "
+                "the backup with its recovery key (--with-recovery-key)."
+            ) from None
         record = device.record
         if cloud_record.wallet_id != record.wallet_id:
             raise InputError(f"The cloud backup at {cloud} is another wallet's share.")

@@ -1,0 +1,169 @@
+"""`seedguard mpc ...` as a user runs it: the JSON contract, exit codes 1, 2 and 3, and the
+lost-device walkthrough (create, sign, recover on a new device, sign with the same address)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from coincurve.keys import PublicKeyXOnly
+
+from tests.conftest import make_home, run_cli
+from tests.servers import SeedguardServer, free_port
+
+PASSWORD = "Correct horse battery staple 42\n"
+MESSAGE = "5a" * 32
+
+
+def _run(home: Path, *args: str, stdin: str = "", code: int = 0) -> Any:
+    proc = run_cli(*args, stdin=stdin, env={"SEEDGUARD_HOME": str(home)})
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def _json(home: Path, *args: str, stdin: str = "", code: int = 0) -> Any:
+    return json.loads(_run(home, *args, "--json", stdin=stdin, code=code).stdout)
+
+
+def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) -> None:
+    phone = make_home(tmp_path / "phone")
+    cloud = str(tmp_path / "cloud")
+    created = _json(
+        phone,
+        "mpc",
+        "create",
+        "--server",
+        sg_server.url,
+        "--cloud",
+        cloud,
+        "--label",
+        "cli",
+        stdin=PASSWORD,
+    )
+    assert set(created) == {"wallet_id", "public_key", "output_key", "address", "cloud_backup"}
+    assert set(created["cloud_backup"]) == {"location", "backup_id"}
+    assert created["cloud_backup"]["location"] == cloud
+    assert len(bytes.fromhex(created["public_key"])) == 32
+    assert len(bytes.fromhex(created["output_key"])) == 32
+    assert created["address"].startswith("bc1p")
+
+    signed = _json(phone, "mpc", "sign", "--wallet", created["wallet_id"], "--message", MESSAGE)
+    assert set(signed) == {"signature", "output_key"}
+    assert signed["output_key"] == created["output_key"]
+    key = PublicKeyXOnly(bytes.fromhex(signed["output_key"]))
+    assert key.verify(bytes.fromhex(signed["signature"]), bytes.fromhex(MESSAGE))
+
+    status = _json(phone, "mpc", "status")
+    assert [w["wallet_id"] for w in status["wallets"]] == [created["wallet_id"]]
+    assert status["wallets"][0]["address"] == created["address"]
+
+    # The phone is lost: a new device recovers with the backup password.
+    laptop = make_home(tmp_path / "laptop")
+    recovered = _json(
+        laptop, "mpc", "recover", "--server", sg_server.url, "--cloud", cloud, stdin=PASSWORD
+    )
+    assert set(recovered) == set(created)
+    for field in ("wallet_id", "public_key", "output_key", "address"):
+        assert recovered[field] == created[field]
+    again = _json(laptop, "mpc", "sign", "--wallet", created["wallet_id"][:8], "--message", MESSAGE)
+    assert key.verify(bytes.fromhex(again["signature"]), bytes.fromhex(MESSAGE))
+    # The old phone is refused (revoked; and its share is stale anyway).
+    refused = _json(
+        phone, "mpc", "sign", "--wallet", created["wallet_id"], "--message", MESSAGE, code=1
+    )
+    assert "revoked" in refused["error"]
+
+    exported = _json(
+        laptop,
+        "mpc",
+        "export-key",
+        "--wallet",
+        created["wallet_id"],
+        "--cloud",
+        cloud,
+        stdin=PASSWORD,
+    )
+    assert set(exported) == {"wif", "private_key"}
+    human = _run(
+        laptop,
+        "mpc",
+        "export-key",
+        "--wallet",
+        created["wallet_id"],
+        "--cloud",
+        cloud,
+        stdin=PASSWORD,
+    )
+    assert "EMERGENCY EXIT" in human.stderr
+    assert f"tr({exported['wif']})#" in human.stdout.replace("\n", "")
+
+
+def test_testnet_and_exit_codes(sg_server: SeedguardServer, tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    cloud = str(tmp_path / "cloud")
+    created = _json(
+        home,
+        "mpc",
+        "create",
+        "--server",
+        sg_server.url,
+        "--cloud",
+        cloud,
+        "--network",
+        "testnet",
+        stdin=PASSWORD,
+    )
+    assert created["address"].startswith("tb1p")
+    wallet = created["wallet_id"]
+    # 2: usage
+    _run(home, "mpc", "sign", "--wallet", wallet, "--message", "zz", code=2)
+    _run(home, "mpc", "sign", "--wallet", wallet, "--message", "00" * 31, code=2)
+    _run(home, "mpc", "sign", "--wallet", "nosuchwallet", "--message", MESSAGE, code=2)
+    _run(home, "mpc", "create", "--cloud", cloud, stdin=PASSWORD, code=2)
+    _run(
+        home,
+        "mpc",
+        "create",
+        "--server",
+        sg_server.url,
+        "--cloud",
+        cloud,
+        "--network",
+        "regtest",
+        stdin=PASSWORD,
+        code=2,
+    )
+    # 1: the password was wrong (a weak new one, or a wrong one to open)
+    weak = _json(
+        home,
+        "mpc",
+        "create",
+        "--server",
+        sg_server.url,
+        "--cloud",
+        cloud,
+        stdin="password\n",
+        code=1,
+    )
+    assert "backup password" in weak["error"]
+    other = make_home(tmp_path / "other")
+    wrong = _json(
+        other,
+        "mpc",
+        "recover",
+        "--server",
+        sg_server.url,
+        "--cloud",
+        cloud,
+        stdin="Wrong horse battery staple 42\n",
+        code=1,
+    )
+    assert wrong["attempts_left"] == 9
+    # 3: the server could not be reached
+    dead = f"http://127.0.0.1:{free_port()}"
+    unreachable = _json(
+        home, "mpc", "create", "--server", dead, "--cloud", cloud, stdin=PASSWORD, code=3
+    )
+    assert dead in unreachable["error"]
