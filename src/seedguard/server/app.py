@@ -1001,7 +1001,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         """Signing round 2: consumes the nonce in the same transaction; the partial signature."""
         message = unb64(body.message, "message", 32)
         pubnonce = unb64(body.pubnonce, "pubnonce", 66)
-        with database.transaction() as conn:
+        with database.statement() as conn:
             psig = mpc.sign(
                 conn,
                 settings,

@@ -9,6 +9,7 @@ to any number of processes, get one signature and one refusal.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -76,23 +77,40 @@ def _split(data: bytes) -> tuple[bytes, ...]:
     return tuple(data[i : i + 33] for i in range(0, len(data), 33))
 
 
+_W = db.mpc_wallets
+# Built once (the signing hot path runs it through db.first_row).
+_LOAD = sa.select(
+    _W.c.status,
+    _W.c.epoch,
+    _W.c.thresh_pk,
+    _W.c.pubshares,
+    _W.c.share,
+    _W.c.pending_pubshares,
+    _W.c.pending_share,
+).where(_W.c.id == sa.bindparam("wallet_id"), _W.c.account_id == sa.bindparam("account_id"))
+
+
 def load(conn: Connection, settings: Settings, session: Session, wallet_id: str) -> Wallet:
-    w = db.mpc_wallets
-    row = conn.execute(
-        sa.select(w).where(w.c.id == wallet_id, w.c.account_id == session.account_id)
-    ).first()
+    row = db.first_row(conn, _LOAD, wallet_id=wallet_id, account_id=session.account_id)
     if row is None:
         raise not_found("The MPC wallet")
+    status, epoch, thresh_pk, pubshares, sealed, pending_pubshares, pending_sealed = row
     key = share = pending = None
-    if row.status == "active":
-        key = GroupKey(bytes(row.thresh_pk), _split(bytes(row.pubshares)))
-        share = unseal(settings, bytes(row.share), _aad("share", row.id, row.epoch))
-        if row.pending_share is not None:
+    if status == "active":
+        key = _group_key(bytes(thresh_pk), bytes(pubshares))
+        share = unseal(settings, bytes(sealed), _aad("share", wallet_id, epoch))
+        if pending_sealed is not None:
             pending = (
-                GroupKey(key.thresh_pk, _split(bytes(row.pending_pubshares))),
-                unseal(settings, bytes(row.pending_share), _aad("share", row.id, row.epoch + 1)),
+                _group_key(key.thresh_pk, bytes(pending_pubshares)),
+                unseal(settings, bytes(pending_sealed), _aad("share", wallet_id, epoch + 1)),
             )
-    return Wallet(row.id, row.status, row.epoch, key, share, pending)
+    return Wallet(wallet_id, status, epoch, key, share, pending)
+
+
+@functools.lru_cache(maxsize=1024)
+def _group_key(thresh_pk: bytes, pubshares: bytes) -> GroupKey:
+    # The same key object for the same bytes: the signing caches (keyed on it) stay warm.
+    return GroupKey(thresh_pk, _split(pubshares))
 
 
 def _active(wallet: Wallet) -> tuple[GroupKey, bytes]:
@@ -274,21 +292,22 @@ def nonces(
     ).scalar_one()
     if open_count + count > MAX_OPEN_NONCES:
         raise Refused(429, f"This wallet holds {open_count} unused nonces: sign with them first.")
-    out = []
+    out, rows = [], []
     for _ in range(count):
         secnonce, pubnonce = frost.nonce_gen(share, key.pubshares[SERVER], key.output_key)
         nonce_id = secrets.token_hex(16)
-        conn.execute(
-            sa.insert(n).values(
-                id=nonce_id,
-                wallet_id=wallet_id,
-                epoch=wallet.epoch,
-                secnonce=seal(settings, secnonce.take(), _aad("nonce", nonce_id, wallet.epoch)),
-                pubnonce=pubnonce,
-                created=now,
-            )
+        rows.append(
+            {
+                "id": nonce_id,
+                "wallet_id": wallet_id,
+                "epoch": wallet.epoch,
+                "secnonce": seal(settings, secnonce.take(), _aad("nonce", nonce_id, wallet.epoch)),
+                "pubnonce": pubnonce,
+                "created": now,
+            }
         )
         out.append((nonce_id, pubnonce))
+    conn.execute(sa.insert(n), rows)  # one multi-row INSERT
     return out, wallet.epoch
 
 
@@ -311,8 +330,9 @@ def sign(
     message: bytes,
     device_pubnonce: bytes,
 ) -> bytes:
-    """Round 2: consume the nonce (in this transaction) and return the server's partial
-    signature for the session {device, server}."""
+    """Round 2: consume the nonce and return the server's partial signature for the session
+    {device, server}. The nonce is read and deleted by one statement (DELETE ... RETURNING,
+    atomic on its own in autocommit): of concurrent requests naming it, one gets it."""
     wallet = load(conn, settings, session, wallet_id)
     key, share = _active(wallet)
     if len(message) != 32:
