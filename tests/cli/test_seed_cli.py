@@ -331,6 +331,13 @@ def test_demo() -> None:
     assert hardened["copy_alone_opens"] is False
     assert hardened["attempts_left_after_wrong_passwords"] == [9, 8]
     assert hardened["restored_fingerprint"] == data["fingerprint"]
+    mpc = data["mpc"]
+    assert mpc["address"].startswith("bc1p")
+    assert mpc["recovered_address"] == mpc["address"]
+    assert mpc["first_signature_valid"] is True
+    assert mpc["second_signature_valid"] is True
+    assert "revoked" in mpc["lost_device_refused"]
     human = run_cli("demo")
     assert human.returncode == 0, human.stderr
     assert "✓ match" in human.stdout
+    assert "✓ same address" in human.stdout

@@ -163,8 +163,10 @@ def test_a_tampered_cloud_envelope_is_refused(
     data[-20] ^= 1
     envelope.write_bytes(bytes(data))
     new = MpcWallets(make_home(tmp_path / "new"))
-    with pytest.raises((EnvelopeError, WrongSecretError)):
+    with pytest.raises((EnvelopeError, WrongSecretError)) as info:
         new.recover(sg_server.url, str(cloud), PASSWORD)
+    assert envelope.name in info.value.message  # the culprit: this copy, at this location
+    assert "damaged" in info.value.message
     assert new.store.wallet_ids() == []
 
 

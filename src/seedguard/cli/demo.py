@@ -150,6 +150,56 @@ def _server_walkthrough(mnemonic: str, proof: wallet.WalletProof, status: object
 
 
 @dataclass(frozen=True)
+class MpcRun:
+    server: str
+    wallet_id: str
+    address: str
+    output_key: str
+    first_signature_valid: bool
+    recovered_address: str
+    second_signature_valid: bool
+    lost_device_refused: str
+
+
+def _mpc_walkthrough(status: object) -> MpcRun:
+    """A 2-of-3 FROST wallet with a local server: made without a dealer, signs, the phone is
+    lost, the cloud share and the server recover it (shares refreshed), it signs again."""
+    from seedguard.mpc.keys import verify
+    from seedguard.mpc.wallet import MpcWallets
+
+    root = Path(tempfile.mkdtemp(prefix="seedguard-demo-mpc-"))
+    try:
+        report = getattr(status, "update", lambda _: None)
+        password = Password(_demo_password())
+        with _local_server(root) as server:
+            cloud = str(root / "cloud-drive")
+            phone = MpcWallets(root / "phone", report=report)
+            made = phone.create(server, cloud, password, label="demo MPC wallet")
+            message = secrets.token_bytes(32)
+            first, output_key = phone.sign(made.wallet_id, message)
+            new_phone = MpcWallets(root / "new-phone", report=report)
+            again = new_phone.recover(server, cloud, password)
+            second, _ = new_phone.sign(again.wallet_id, message)
+            try:
+                phone.sign(made.wallet_id, message)
+                refused = "it still signed"
+            except SeedguardError as exc:
+                refused = exc.message
+        return MpcRun(
+            server,
+            made.wallet_id,
+            made.address,
+            output_key.hex(),
+            verify(first, message, output_key),
+            again.address,
+            verify(second, message, output_key),
+            refused,
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
 class SharesRun:
     shares: list[str]
     combined_fingerprint: str
@@ -204,7 +254,14 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
                 f"The server part of the walkthrough failed: {exc.message}"
             ) from None
     shares = _shares_walkthrough(created.mnemonic)
-    matches = matches and backup.addresses_match and hardened.addresses_match
+    with err.status("MPC wallet: key generation with a local server…") as status:
+        try:
+            mpc = _mpc_walkthrough(status)
+        except SeedguardError as exc:
+            raise SeedguardError(f"The MPC part of the walkthrough failed: {exc.message}") from None
+    mpc_ok = mpc.first_signature_valid and mpc.second_signature_valid
+    mpc_ok = mpc_ok and mpc.recovered_address == mpc.address
+    matches = matches and backup.addresses_match and hardened.addresses_match and mpc_ok
     matches = matches and shares.combined_fingerprint == created.fingerprint
     matches = matches and not hardened.copy_alone_opens
 
@@ -238,6 +295,16 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
                     "attempts_left_after_wrong_passwords": hardened.attempts_left,
                     "restored_fingerprint": hardened.restored_fingerprint,
                     "addresses_match": hardened.addresses_match,
+                },
+                "mpc": {
+                    "server": mpc.server,
+                    "wallet_id": mpc.wallet_id,
+                    "address": mpc.address,
+                    "output_key": mpc.output_key,
+                    "first_signature_valid": mpc.first_signature_valid,
+                    "recovered_address": mpc.recovered_address,
+                    "second_signature_valid": mpc.second_signature_valid,
+                    "lost_device_refused": mpc.lost_device_refused,
                 },
             }
         )
@@ -313,10 +380,29 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         f"A miswritten word in share 2 is pointed at (word {shares.wrong_word_found}), never "
         "corrected. Guardians, sealed shares and the relay: `seedguard guardian --help`."
     )
+    out.print(Rule("8. An MPC wallet: a 2-of-3 key that never exists whole", align="left"))
+    out.print(
+        f"The phone and a local server ({mpc.server}) made wallet {mpc.wallet_id[:12]} by "
+        "ChillDKG: shares for the phone, the server and the cloud backup; no one held the key."
+    )
+    out.print(f"Address: [bold]{mpc.address}[/]")
+    verdict = "[green]✓ valid[/]" if mpc.first_signature_valid else "[red]✗ INVALID[/]"
+    out.print(f"Phone + server sign a message (BIP-445 FROST, BIP-340 check): {verdict}")
+    verdict = (
+        "[green]✓ same address[/]" if mpc.recovered_address == mpc.address else "[red]✗ ANOTHER[/]"
+    )
+    out.print(
+        f"The phone is lost. The cloud share and the server recover it on a new phone, shares "
+        f"refreshed: {verdict}"
+    )
+    verdict = "[green]✓ valid[/]" if mpc.second_signature_valid else "[red]✗ INVALID[/]"
+    out.print(f"The new phone + server sign again: {verdict}")
+    out.print(f"The lost phone tries to sign: [yellow]{escape(mpc.lost_device_refused)}[/]")
     out.print(Rule())
     out.print(
         "Next: `seedguard seed new`, `seedguard seed check`, `seedguard backup create --to ...`, "
-        "`seedguard backup status`, `seedguard server run`, `seedguard shamir split` "
+        "`seedguard backup status`, `seedguard server run`, `seedguard shamir split`, "
+        "`seedguard mpc create` "
         "(`seedguard --help`)."
     )
     if not matches:

@@ -303,17 +303,20 @@ def status(json_out: JsonOpt = False) -> None:
         out.print("No MPC wallet on this device: `seedguard mpc create` makes one.")
         return
     table = Table()
-    for column in ("wallet", "label", "address", "server", "epoch", "cloud share", "share key"):
+    for column in ("wallet", "label", "address", "epoch", "share key"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        cloud = r["cloud_backup"]
         table.add_row(
             r["wallet_id"][:12],
             escape(r["label"] or ""),
             r["address"],
-            r["server"],
             str(r["epoch"]),
-            f"{escape(cloud['location'])} ({cloud['backup_id'][:8]})",
             r["protection"],
         )
     out.print(table)
+    for r in rows:
+        cloud = r["cloud_backup"]
+        out.print(
+            f"{r['wallet_id'][:12]}: server {escape(r['server'])}, cloud share at "
+            f"{escape(cloud['location'])} (backup {cloud['backup_id'][:8]})"
+        )

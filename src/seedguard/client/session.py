@@ -268,7 +268,8 @@ def refusal(server: str, response: httpx.Response) -> SeedguardError:
     if status == 403 and "revoked" in message:
         return InputError(
             f"{server}: this device was revoked from its account. Restore a backup with "
-            "--revoke-other-devices on this device to enroll it again."
+            "--revoke-other-devices (an MPC wallet: `seedguard mpc recover`) on this device to "
+            "enroll it again."
         )
     if status == 429 or status >= 500:
         return UnreachableError(f"The seedguard server at {server} answered: {message}")
