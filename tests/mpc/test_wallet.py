@@ -234,3 +234,59 @@ def test_device_share_key_in_the_os_keyring(
             phone.sign(wallet_id, MESSAGE)
     finally:
         keyring.set_keyring(previous)
+
+
+def _interrupted_recovery(
+    server: SeedguardServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[MpcWallets, str, Path]:
+    """A recovery that stops after writing the new cloud share and the device file, before
+    the server switched (the connection dropped)."""
+    cloud = tmp_path / "cloud"
+    phone = MpcWallets(make_home(tmp_path / "phone"))
+    wallet_id = _create(phone, server, cloud)
+    new = MpcWallets(make_home(tmp_path / "new"))
+
+    def dropped(self: MpcServer, wallet_id: str, epoch: int) -> int:
+        raise UnreachableError("The connection dropped.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(MpcServer, "commit_refresh", dropped)
+        with pytest.raises(UnreachableError):
+            new.recover(server.url, str(cloud), PASSWORD)
+    assert len(list(cloud.glob("*.seedguard"))) == 2  # the old share was not removed
+    return new, wallet_id, cloud
+
+
+def test_an_interrupted_recovery_finishes_at_the_next_signature(
+    sg_server: SeedguardServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new, wallet_id, _ = _interrupted_recovery(sg_server, tmp_path, monkeypatch)
+    signature, output_key = new.sign(wallet_id, MESSAGE)
+    assert keys.verify(signature, MESSAGE, output_key)
+    assert MpcServer(sg_server.url, new.home).wallet(wallet_id)["epoch"] == 1
+
+
+def test_an_interrupted_recovery_can_be_run_again(
+    sg_server: SeedguardServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new, wallet_id, cloud = _interrupted_recovery(sg_server, tmp_path, monkeypatch)
+    new.store.remove(wallet_id)  # and the new device's file was lost too
+    again = new.recover(sg_server.url, str(cloud), PASSWORD)
+    assert again.epoch in (1, 2)  # from either envelope: the old one, or the newer pending one
+    assert [p.stem for p in cloud.glob("*.seedguard")] == [again.cloud_backup_id]
+    signature, output_key = new.sign(wallet_id, MESSAGE)
+    assert keys.verify(signature, MESSAGE, output_key)
+
+
+def test_recovery_completes_a_pending_refresh_from_the_newer_share(
+    sg_server: SeedguardServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new, wallet_id, cloud = _interrupted_recovery(sg_server, tmp_path, monkeypatch)
+    new.store.remove(wallet_id)  # the device file is gone...
+    old = MpcWallets(tmp_path / "phone").store.load(wallet_id).cloud_backup_id
+    (cloud / f"{old}.seedguard").unlink()  # ...and only the newer cloud share remains
+    assert MpcServer(sg_server.url, new.home).wallet(wallet_id)["refresh_pending"] is True
+    again = new.recover(sg_server.url, str(cloud), PASSWORD)
+    assert again.epoch == 2  # epoch 1 completed on the server, then refreshed again
+    signature, output_key = new.sign(wallet_id, MESSAGE)
+    assert keys.verify(signature, MESSAGE, output_key)

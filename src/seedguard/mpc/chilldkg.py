@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from seedguard.mpc import encpedpop
 from seedguard.mpc.dkg_errors import (
+    DkgValueError,
     DuplicateHostPubkeyError,
     FaultyCoordinatorError,
     FaultyParticipantError,
@@ -78,7 +79,7 @@ def certeq_participant_step(hostseckey: bytes, participant_id: int, x: bytes, au
 def certeq_verify(hostpubkeys: Sequence[bytes], x: bytes, cert: bytes) -> int | None:
     """None when every signature is valid, else the first participant whose one is not."""
     if len(cert) != 64 * len(hostpubkeys):
-        raise ValueError("certificate of the wrong length")
+        raise DkgValueError("certificate of the wrong length")
     for i, hostpubkey in enumerate(hostpubkeys):
         # The x-only key is enough: the message commits to every full host key and the id.
         if not schnorr.verify(certeq_message(x, i), hostpubkey[1:33], cert[64 * i : 64 * i + 64]):
@@ -92,7 +93,7 @@ def certeq_verify(hostpubkeys: Sequence[bytes], x: bytes, cert: bytes) -> int | 
 def hostpubkey_gen(hostseckey: bytes) -> bytes:
     """The 33-byte host public key (the participant's long-term identity)."""
     if len(hostseckey) != 32:
-        raise ValueError("the host secret key must be 32 bytes")
+        raise DkgValueError("the host secret key must be 32 bytes")
     if not 0 < int.from_bytes(hostseckey, "big") < CURVE_ORDER:
         raise HostSeckeyError()
     return public_key(hostseckey)
@@ -135,7 +136,7 @@ def params_hash(params: SessionParams) -> bytes:
 def _parse_cmsg1(data: bytes, t: int, n: int) -> tuple[encpedpop.CoordinatorMsg, list[int]]:
     size = encpedpop.CoordinatorMsg.len_bytes(t, n)
     if len(data) != size + 32 * n:
-        raise ValueError("coordinator message 1 of the wrong length")
+        raise DkgValueError("coordinator message 1 of the wrong length")
     enc_cmsg = encpedpop.CoordinatorMsg.from_bytes(data[:size], t, n)
     return enc_cmsg, encpedpop.parse_scalars(data[size:], n, "encrypted secret shares")
 
@@ -144,14 +145,14 @@ def deserialize_recovery_data(
     data: bytes,
 ) -> tuple[int, VSSCommitment, list[bytes], list[bytes], list[int], bytes]:
     if len(data) < 4:
-        raise ValueError("recovery data too short")
+        raise DkgValueError("recovery data too short")
     t, rest = int.from_bytes(data[:4], "big"), data[4:]
     if len(rest) < 33 * t:
-        raise ValueError("recovery data too short")
+        raise DkgValueError("recovery data too short")
     sum_coms, rest = VSSCommitment.from_bytes(rest[: 33 * t], t), rest[33 * t :]
     n, remainder = divmod(len(rest), 33 + 33 + 32 + 64)
     if remainder:
-        raise ValueError("recovery data of the wrong length")
+        raise DkgValueError("recovery data of the wrong length")
     hostpubkeys = [rest[i : i + 33] for i in range(0, 33 * n, 33)]
     rest = rest[33 * n :]
     pubnonces = [rest[i : i + 33] for i in range(0, 33 * n, 33)]
@@ -189,7 +190,7 @@ def participant_step1(
     except ValueError:
         raise HostSeckeyError("Host secret key does not match any host public key") from None
     if len(random) != 32:
-        raise ValueError("the randomness must be 32 bytes")
+        raise DkgValueError("the randomness must be 32 bytes")
     if random == bytes(32):
         raise RandomnessError()
     enc_state, pmsg1 = encpedpop.participant_step1(
@@ -210,7 +211,7 @@ def participant_step2(
     signs the transcript (its CertEq signature, the second message)."""
     hostpubkey = hostpubkey_gen(hostseckey)
     if len(aux_rand) != 32:
-        raise ValueError("aux_rand must be 32 bytes")
+        raise DkgValueError("aux_rand must be 32 bytes")
     params, pid = state1.params, state1.participant_id
     if hostpubkey != params.hostpubkeys[pid]:
         raise HostSeckeyError("Host secret key does not match the one used in participant_step1")
@@ -231,7 +232,7 @@ def participant_step2(
 def participant_finalize(state2: ParticipantState2, cmsg2: bytes) -> tuple[DKGOutput, bytes]:
     """A participant's final step: checks the certificate; (DKG output, recovery data)."""
     if len(cmsg2) != 64 * len(state2.params.hostpubkeys):
-        raise ValueError("coordinator message 2 of the wrong length")
+        raise DkgValueError("coordinator message 2 of the wrong length")
     if certeq_verify(state2.params.hostpubkeys, state2.eq_input, cmsg2) is not None:
         raise FaultyCoordinatorError(
             "Coordinator has provided a certificate with an invalid signature"
@@ -245,7 +246,7 @@ def participant_investigate(
     """Narrow an `UnknownFaultyParticipantOrCoordinatorError` down to one faulty party."""
     n = error.inv_data.simpl_bstate.n
     if len(cinv) != encpedpop.CoordinatorInvestigationMsg.len_bytes(n):
-        raise ValueError("investigation message of the wrong length")
+        raise DkgValueError("investigation message of the wrong length")
     encpedpop.participant_investigate(error, cinv)
     raise AssertionError("unreachable")
 
@@ -267,7 +268,7 @@ def coordinator_step1(
     params_validate(params)
     n, t = len(params.hostpubkeys), params.t
     if len(pmsgs1) != n:
-        raise ValueError("one first message per participant")
+        raise DkgValueError("one first message per participant")
     for i, pmsg1 in enumerate(pmsgs1):
         try:
             encpedpop.ParticipantMsg.from_bytes(pmsg1, t, n)
@@ -287,9 +288,9 @@ def coordinator_finalize(
     """The coordinator's final step: the certificate (second broadcast), the DKG output
     without a secret share, and the recovery data."""
     if len(pmsgs2) != len(state.params.hostpubkeys):
-        raise ValueError("one second message per participant")
+        raise DkgValueError("one second message per participant")
     if any(len(pmsg2) != 64 for pmsg2 in pmsgs2):
-        raise ValueError("a second message must be a 64-byte signature")
+        raise DkgValueError("a second message must be a 64-byte signature")
     cert = b"".join(pmsgs2)
     culprit = certeq_verify(state.params.hostpubkeys, state.eq_input, cert)
     if culprit is not None:

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from seedguard.mpc import simplpedpop
 from seedguard.mpc.dkg_errors import (
+    DkgValueError,
     FaultyCoordinatorError,
     FaultyParticipantError,
     FaultyParticipantOrCoordinatorError,
@@ -123,7 +124,7 @@ class ParticipantMsg:
     @staticmethod
     def from_bytes(data: bytes, t: int, n: int) -> ParticipantMsg:
         if len(data) != ParticipantMsg.len_bytes(t, n):
-            raise ValueError("EncPedPop participant message of the wrong length")
+            raise DkgValueError("EncPedPop participant message of the wrong length")
         size = simplpedpop.ParticipantMsg.len_bytes(t)
         simpl = simplpedpop.ParticipantMsg.from_bytes(data[:size], t)
         rest = data[size:]
@@ -150,7 +151,7 @@ class CoordinatorMsg:
     @staticmethod
     def from_bytes(data: bytes, t: int, n: int) -> CoordinatorMsg:
         if len(data) != CoordinatorMsg.len_bytes(t, n):
-            raise ValueError("EncPedPop coordinator message of the wrong length")
+            raise DkgValueError("EncPedPop coordinator message of the wrong length")
         size = simplpedpop.CoordinatorMsg.len_bytes(t, n)
         simpl = simplpedpop.CoordinatorMsg.from_bytes(data[:size], t, n)
         rest = data[size:]
@@ -172,7 +173,7 @@ class CoordinatorInvestigationMsg:
     @staticmethod
     def from_bytes(data: bytes, n: int) -> CoordinatorInvestigationMsg:
         if len(data) != CoordinatorInvestigationMsg.len_bytes(n):
-            raise ValueError("investigation message of the wrong length")
+            raise DkgValueError("investigation message of the wrong length")
         shares = parse_scalars(data, n, "encrypted partial secshare")
         rest = data[32 * n :]
         try:
@@ -214,7 +215,7 @@ def participant_step1(
     random: bytes,
 ) -> tuple[ParticipantState, bytes]:
     if t >= 2**32 or len(random) != 32:
-        raise ValueError("threshold or randomness out of range")
+        raise DkgValueError("threshold or randomness out of range")
     n = len(enckeys)
     enc_context = serialize_enc_context(t, enckeys)
     # Everything that goes into the SimplPedPop seed also goes into the encryption nonce, so
@@ -294,7 +295,7 @@ def coordinator_step(
 ) -> tuple[bytes, simplpedpop.DKGOutput, bytes, list[int]]:
     n = len(enckeys)
     if len(pmsgs) != n:
-        raise ValueError("one message per participant")
+        raise DkgValueError("one message per participant")
     parsed: list[ParticipantMsg] = []
     for i, pmsg in enumerate(pmsgs):
         try:

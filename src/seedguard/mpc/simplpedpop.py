@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from seedguard.mpc.dkg_errors import (
+    DkgValueError,
     FaultyCoordinatorError,
     FaultyParticipantError,
     FaultyParticipantOrCoordinatorError,
@@ -59,7 +60,7 @@ class ParticipantMsg:
     @staticmethod
     def from_bytes(data: bytes, t: int) -> ParticipantMsg:
         if len(data) != ParticipantMsg.len_bytes(t):
-            raise ValueError("SimplPedPop participant message of the wrong length")
+            raise DkgValueError("SimplPedPop participant message of the wrong length")
         try:
             com = VSSCommitment.from_bytes(data[: 33 * t], t)
         except ValueError as e:
@@ -83,7 +84,7 @@ class CoordinatorMsg:
     @staticmethod
     def from_bytes(data: bytes, t: int, n: int) -> CoordinatorMsg:
         if len(data) != CoordinatorMsg.len_bytes(t, n):
-            raise ValueError("SimplPedPop coordinator message of the wrong length")
+            raise DkgValueError("SimplPedPop coordinator message of the wrong length")
         try:
             coms = tuple(point_from_cbytes_ext(data[i : i + 33]) for i in range(0, 33 * n, 33))
         except ValueError as e:
@@ -111,7 +112,7 @@ class CoordinatorInvestigationMsg:
     @staticmethod
     def from_bytes(data: bytes, n: int) -> CoordinatorInvestigationMsg:
         if len(data) != 33 * n:
-            raise ValueError("investigation message of the wrong length")
+            raise DkgValueError("investigation message of the wrong length")
         try:
             return CoordinatorInvestigationMsg(
                 tuple(point_from_cbytes_ext(data[i : i + 33]) for i in range(0, 33 * n, 33))
@@ -162,11 +163,11 @@ def participant_step1(
     seed: bytes, t: int, n: int, participant_id: int, aux_rand: bytes
 ) -> tuple[ParticipantState, bytes, list[int]]:
     if t > n:
-        raise ValueError("threshold above the number of participants")
+        raise DkgValueError("threshold above the number of participants")
     if participant_id >= n:
         raise IndexError("participant id out of range")
     if len(seed) != 32 or len(aux_rand) != 32:
-        raise ValueError("seed and aux_rand must be 32 bytes")
+        raise DkgValueError("seed and aux_rand must be 32 bytes")
     vss = VSS.generate(seed, t)
     partial_secshares = vss.secshares(n)
     pop = pop_prove(scalar_bytes(vss.secret()), participant_id, aux_rand)
@@ -220,7 +221,7 @@ def participant_investigate(
 ) -> NoReturn:
     data: ParticipantInvestigationData = error.inv_data
     if len(partial_secshares) != data.n:
-        raise ValueError("one partial secret share per participant")
+        raise DkgValueError("one partial secret share per participant")
     try:
         parsed = CoordinatorInvestigationMsg.from_bytes(cinv, data.n)
     except MsgParseError as e:
@@ -244,7 +245,7 @@ def participant_investigate(
 
 def coordinator_step(pmsgs: Sequence[bytes], t: int, n: int) -> tuple[bytes, DKGOutput, bytes]:
     if len(pmsgs) != n:
-        raise ValueError("one message per participant")
+        raise DkgValueError("one message per participant")
     parsed: list[ParticipantMsg] = []
     for i, pmsg in enumerate(pmsgs):
         try:

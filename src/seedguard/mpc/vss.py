@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from seedguard.mpc.dkg_errors import DkgValueError
 from seedguard.primitives.hashes import tagged_hash
 from seedguard.primitives.secp256k1 import (
     CURVE_ORDER,
@@ -32,7 +33,7 @@ def tagged_hash_bip_dkg(tag: str, msg: bytes) -> bytes:
 def scalar_from_bytes_checked(data: bytes) -> int:
     value = int.from_bytes(data, "big")
     if len(data) != 32 or value >= CURVE_ORDER:
-        raise ValueError("scalar out of range")
+        raise DkgValueError("scalar out of range")
     return value
 
 
@@ -50,7 +51,7 @@ class VSSCommitment:
     @staticmethod
     def from_bytes(data: bytes, t: int) -> VSSCommitment:
         if len(data) != 33 * t:
-            raise ValueError("VSS commitment of the wrong length")
+            raise DkgValueError("VSS commitment of the wrong length")
         return VSSCommitment(
             tuple(point_from_cbytes_ext(data[i : i + 33]) for i in range(0, 33 * t, 33))
         )
@@ -84,7 +85,7 @@ class VSSCommitment:
         script path (a TapTweak of the bare key): (tweaked commitment, tweak, tweak·G)."""
         pk = self.commitment_to_secret()
         if pk is None:
-            raise ValueError("the commitment to the secret is the point at infinity")
+            raise DkgValueError("the commitment to the secret is the point at infinity")
         tweak = scalar_from_bytes_checked(tagged_hash("TapTweak", xbytes(pk)))
         pubtweak = base_mul(tweak)
         vss_tweak = VSSCommitment((pubtweak, *([None] * (self.t - 1))))

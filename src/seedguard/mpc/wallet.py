@@ -230,18 +230,8 @@ class MpcWallets:
         backup_id: str | None = None,
     ) -> WalletInfo:
         """The wallet on this (new) device from its cloud share and the server."""
-        self.report(f"Opening the cloud share at {cloud}")
-        record, old_backup_id = self._open_cloud(cloud, password, backup_id, enroll=True)
         srv = self._server(server)
-        if canonical_server(server) != record.server:
-            record = replace(record, server=srv.server)
-        state = srv.wallet(record.wallet_id)
-        _check_same_wallet(state, record)
-        if state["epoch"] != record.epoch:
-            raise InputError(
-                f"This cloud share is from epoch {record.epoch} but the server is at "
-                f"{state['epoch']}: a newer cloud backup exists; recover from that one."
-            )
+        record, old_backup_id = self._matching_cloud_share(srv, cloud, password, backup_id)
         self.report("Re-creating this device's share with the server")
         device_share = _repair(srv, record, DEVICE)
         self.report("Refreshing all three shares")
@@ -250,12 +240,72 @@ class MpcWallets:
         device = DeviceWallet(new_device, cloud, backup_id_new, "")
         self.store.save(device, pin)
         srv.commit_refresh(record.wallet_id, new_device.epoch)
-        self.report(f"Removing the old cloud share {old_backup_id[:8]}")
-        try:
-            self.backups.delete(cloud, old_backup_id)
-        except SeedguardError as exc:  # the new copy is safe; the old one is stale anyway
-            self.report(f"Could not remove the old cloud share: {exc.message}")
+        for stale in {old_backup_id, *self._older_shares(cloud, record.wallet_id, backup_id_new)}:
+            self.report(f"Removing the old cloud share {stale[:8]}")
+            try:
+                self.backups.delete(cloud, stale)
+            except SeedguardError as exc:  # the new copy is safe; the old one is stale anyway
+                self.report(f"Could not remove the old cloud share: {exc.message}")
         return _info(device, None)
+
+    def _matching_cloud_share(
+        self, srv: MpcServer, cloud: str, password: Password, backup_id: str | None
+    ) -> tuple[ShareRecord, str]:
+        """The cloud share that pairs with the server's current share, newest first. An
+        interrupted recovery may have left a newer envelope whose refresh the server holds
+        pending: that refresh is completed; an envelope no share pairs with is skipped."""
+        self.report(f"Opening the cloud share at {cloud}")
+        record, found_id = self._open_cloud(cloud, password, backup_id, enroll=True)
+        candidates = [found_id]
+        if backup_id is None:
+            headers, _ = self.backups.list_backups(cloud)
+            candidates += [h.backup_id for h in headers if h.kind == "mpc-share"]
+        seen: set[str] = set()
+        latest_epoch = None
+        for candidate in candidates:
+            if candidate in seen:
+                continue
+            seen.add(candidate)
+            if candidate != found_id:
+                try:
+                    other, _ = self._open_cloud(cloud, password, candidate)
+                except SeedguardError:
+                    continue
+                if other.wallet_id != record.wallet_id:
+                    continue
+                record, found_id = other, candidate
+            if canonical_server(srv.server) != record.server:
+                record = replace(record, server=srv.server)
+            state = srv.wallet(record.wallet_id)
+            _check_same_wallet(state, record)
+            latest_epoch = state["epoch"]
+            if state["epoch"] == record.epoch:
+                return record, found_id
+            pending = [unb64(p, "pubshare") for p in state.get("pending_pubshares") or []]
+            if state["epoch"] + 1 == record.epoch and tuple(pending) == record.key.pubshares:
+                self.report("Completing an interrupted recovery on the server")
+                srv.commit_refresh(record.wallet_id, record.epoch)
+                return record, found_id
+        raise InputError(
+            f"No cloud share at {cloud} pairs with the server's share (epoch {latest_epoch}): "
+            "a newer cloud backup exists elsewhere; recover from that one."
+        )
+
+    def _older_shares(self, cloud: str, wallet_id: str, keep: str) -> list[str]:
+        """Other envelopes at `cloud` that this device registered for the same wallet (its
+        fingerprint): stale once the server has switched to the new shares."""
+        registered = self.backups.registry.entries()
+        fingerprints = {e.backup_id: e.fingerprint for e in registered}
+        mine = fingerprints.get(keep)
+        headers, _ = self.backups.list_backups(cloud)
+        return [
+            h.backup_id
+            for h in headers
+            if h.kind == "mpc-share"
+            and h.backup_id != keep
+            and mine is not None
+            and fingerprints.get(h.backup_id) == mine
+        ]
 
     # -- repair and export --------------------------------------------------------------------
 
@@ -375,7 +425,7 @@ def _keygen(
         pmsgs2 = [states2[DEVICE][1], server_pmsg2, states2[CLOUD][1]]
         cmsg2, coordinator_output, _ = chilldkg.coordinator_finalize(cstate, pmsgs2)
         outputs = {i: chilldkg.participant_finalize(states2[i][0], cmsg2)[0] for i in hosts}
-    except DkgError as exc:
+    except DkgError as exc:  # every ChillDKG failure, malformed messages included
         culprit = getattr(exc, "participant_id", None)
         who = f" ({NAMES[culprit]} is to blame)" if culprit in NAMES else ""
         raise InputError(f"Key generation aborted{who}: {exc.message}") from None

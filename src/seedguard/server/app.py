@@ -390,6 +390,7 @@ class MpcKeyOut(BaseModel):
     thresh_pk: str | None
     pubshares: list[str] | None = None
     refresh_pending: bool = False
+    pending_pubshares: list[str] | None = None
 
 
 class MpcWalletsOut(BaseModel):
@@ -466,6 +467,7 @@ def _key_out(described: dict[str, Any]) -> MpcKeyOut:
         thresh_pk=None if thresh_pk is None else b64(thresh_pk),
         pubshares=None if pubshares is None else [b64(p) for p in pubshares],
         refresh_pending=bool(described.get("refresh_pending", False)),
+        pending_pubshares=[b64(p) for p in described.get("pending_pubshares") or []] or None,
     )
 
 

@@ -127,6 +127,7 @@ def describe(wallet: Wallet) -> dict[str, object]:
         "thresh_pk": None if wallet.key is None else wallet.key.thresh_pk,
         "pubshares": None if wallet.key is None else list(wallet.key.pubshares),
         "refresh_pending": wallet.pending is not None,
+        "pending_pubshares": None if wallet.pending is None else list(wallet.pending[0].pubshares),
     }
 
 
