@@ -167,3 +167,59 @@ def test_testnet_and_exit_codes(sg_server: SeedguardServer, tmp_path: Path) -> N
         home, "mpc", "create", "--server", dead, "--cloud", cloud, stdin=PASSWORD, code=3
     )
     assert dead in unreachable["error"]
+
+
+def test_a_terminal_session(sg_server: SeedguardServer, tmp_path: Path) -> None:
+    """At a terminal: the new password asked twice with its strength, a device PIN (no OS
+    keyring here) asked twice; `sign` asks for the PIN; `export-key` warns and wants EXPORT."""
+    import os
+
+    import pexpect
+
+    from tests.conftest import SEEDGUARD
+
+    home = make_home(tmp_path / "home")
+    env = {**os.environ, "SEEDGUARD_HOME": str(home), "COLUMNS": "120", "NO_COLOR": "1"}
+    cloud = str(tmp_path / "cloud")
+    password, pin = PASSWORD.strip(), "2468-1357"
+
+    def spawn(*args: str) -> pexpect.spawn:
+        return pexpect.spawn(
+            SEEDGUARD[0], [*SEEDGUARD[1:], *args], env=env, encoding="utf-8", timeout=60
+        )
+
+    child = spawn("mpc", "create", "--server", sg_server.url, "--cloud", cloud)
+    child.expect("New backup password")
+    child.sendline(password)
+    child.expect("Strength")
+    child.expect("Repeat the backup password")
+    child.sendline(password)
+    child.expect("choose a device PIN")
+    child.expect("Device PIN")
+    child.sendline(pin)
+    child.expect("Repeat the device PIN")
+    child.sendline(pin)
+    child.expect("MPC wallet created")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    wallet = _json(home, "mpc", "status")["wallets"][0]
+    assert wallet["protection"] == "pin"
+
+    child = spawn("mpc", "sign", "--wallet", wallet["wallet_id"], "--message", MESSAGE)
+    child.expect("Device PIN")
+    child.sendline(pin)
+    child.expect("verified with libsecp256k1")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    child = spawn("mpc", "export-key", "--wallet", wallet["wallet_id"], "--cloud", cloud)
+    child.expect("EMERGENCY EXIT")
+    child.expect("Type EXPORT")
+    child.sendline("no")
+    child.expect("Nothing was exported")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert password not in (child.before or "")

@@ -266,7 +266,7 @@ def export_key(
     """
     err.print(Panel(WARNING, expand=False))
     inp = SecretInput()
-    if inp.interactive and input("Type EXPORT to go on: ").strip() != "EXPORT":
+    if inp.interactive and err.input("Type EXPORT to go on: ").strip() != "EXPORT":
         raise UsageError("Nothing was exported.")
     secret: Secret
     if with_recovery_key:
