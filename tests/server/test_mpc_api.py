@@ -12,7 +12,7 @@ import pytest
 from seedguard.client.mpc import MpcServer
 from seedguard.envelope import Password
 from seedguard.errors import InputError, SeedguardError
-from seedguard.mpc import frost, refresh
+from seedguard.mpc import frost, keys, refresh
 from seedguard.mpc.keys import CLOUD, DEVICE, SERVER
 from seedguard.mpc.wallet import MpcWallets
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
@@ -83,10 +83,13 @@ def test_nonces_are_one_use_and_bounded(
         srv.sign(wallet_id, nonce_id, bytes(32), bad_nonce)
     with pytest.raises(InputError, match="already used"):  # the refused request consumed it
         srv.sign(wallet_id, nonce_id, bytes(32), pubnonce)
-    for _ in range(4):
+    first, _, _ = srv.nonce(wallet_id)
+    for _ in range(4):  # 64 more: the wallet keeps the newest 64, the first gives way
         srv.client.request("POST", f"/v1/mpc/wallets/{wallet_id}/nonces", json={"count": 16})
-    with pytest.raises(SeedguardError, match="unused nonces"):
-        srv.nonce(wallet_id)
+    with pytest.raises(InputError, match="already used"):
+        srv.sign(wallet_id, first, bytes(32), pubnonce)
+    signature, output_key = wallets.sign(wallet_id, bytes(32))
+    assert keys.verify(signature, bytes(32), output_key)
 
 
 def test_refresh_and_repair_refusals(server: SeedguardServer, made: tuple[MpcWallets, str]) -> None:
@@ -124,3 +127,19 @@ def test_no_share_in_the_clear(server: SeedguardServer, made: tuple[MpcWallets, 
     dump = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     for share in (s0, s1, s2):
         assert scalar_bytes(share) not in dump
+
+
+def test_signatures_are_counted_in_the_metrics(
+    server: SeedguardServer, made: tuple[MpcWallets, str]
+) -> None:
+    import httpx
+
+    wallets, wallet_id = made
+    for _ in range(2):
+        wallets.sign(wallet_id, secrets.token_bytes(32))
+    metrics = httpx.get(server.url + "/metrics").text
+    (line,) = [
+        x for x in metrics.splitlines() if x.startswith("seedguard_mpc_partial_signatures_total ")
+    ]
+    assert float(line.split()[1]) >= 2
+    assert "secshare" not in metrics

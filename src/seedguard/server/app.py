@@ -499,6 +499,11 @@ class Server:
             "OPRF keys destroyed after too many failed attempts.",
             registry=self.registry,
         )
+        self.mpc_signatures = Counter(
+            "seedguard_mpc_partial_signatures_total",
+            "FROST partial signatures made by the server.",
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "seedguard_rate_limited_total",
             "Requests refused by a rate limit.",
@@ -1013,6 +1018,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
                 message,
                 pubnonce,
             )
+        server.mpc_signatures.inc()
         return MpcSignOut(psig=b64(psig))
 
     @app.post("/v1/mpc/wallets/{wallet_id}/repair", tags=["mpc"])

@@ -27,7 +27,7 @@ from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
 
-MAX_OPEN_NONCES = 64  # unused nonces one wallet may hold
+MAX_OPEN_NONCES = 64  # unused nonces one wallet keeps (the oldest give way)
 NONCE_TTL = 3600.0  # seconds an unused nonce lives
 
 
@@ -288,11 +288,24 @@ def nonces(
     now = settings.clock()
     n = db.mpc_nonces
     conn.execute(sa.delete(n).where(n.c.wallet_id == wallet_id, n.c.created < now - NONCE_TTL))
-    open_count = conn.execute(
-        sa.select(sa.func.count()).select_from(n).where(n.c.wallet_id == wallet_id)
-    ).scalar_one()
-    if open_count + count > MAX_OPEN_NONCES:
-        raise Refused(429, f"This wallet holds {open_count} unused nonces: sign with them first.")
+    # At most MAX_OPEN_NONCES unused: the oldest give way (a nonce is only ever consumed by
+    # this server's own signature, so dropping an unused one is safe; refusing would lock a
+    # device out after repeated failed sessions).
+    excess = (
+        conn.execute(
+            sa.select(sa.func.count()).select_from(n).where(n.c.wallet_id == wallet_id)
+        ).scalar_one()
+        + count
+        - MAX_OPEN_NONCES
+    )
+    if excess > 0:
+        oldest = (
+            sa.select(n.c.id)
+            .where(n.c.wallet_id == wallet_id)
+            .order_by(n.c.created, n.c.id)
+            .limit(excess)
+        )
+        conn.execute(sa.delete(n).where(n.c.id.in_(oldest.scalar_subquery())))
     out, rows = [], []
     for _ in range(count):
         secnonce, pubnonce = frost.nonce_gen(share, key.pubshares[SERVER], key.output_key)
