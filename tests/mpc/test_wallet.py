@@ -5,6 +5,7 @@ and the device share at rest."""
 from __future__ import annotations
 
 import json
+import secrets
 import stat
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from seedguard.mpc.keys import DEVICE, SERVER, CulpritError
 from seedguard.mpc.shares import DeviceStore
 from seedguard.mpc.wallet import MpcWallets
 from tests.conftest import make_home
-from tests.servers import SeedguardServer, seedguard_server
+from tests.servers import S3Server, SeedguardServer, seedguard_server
 
 PASSWORD = Password("Correct horse battery staple 42")
 MESSAGE = bytes(range(32))
@@ -289,4 +290,22 @@ def test_recovery_completes_a_pending_refresh_from_the_newer_share(
     again = new.recover(sg_server.url, str(cloud), PASSWORD)
     assert again.epoch == 2  # epoch 1 completed on the server, then refreshed again
     signature, output_key = new.sign(wallet_id, MESSAGE)
+    assert keys.verify(signature, MESSAGE, output_key)
+
+
+def test_the_cloud_share_on_s3(
+    sg_server: SeedguardServer, s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cloud share may live in any backup location: here an S3-compatible bucket."""
+    for key, value in s3.env.items():
+        monkeypatch.setenv(key, value)
+    bucket = f"sg-{secrets.token_hex(6)}"
+    s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+    cloud = f"s3://{bucket}/mpc"
+    phone = MpcWallets(make_home(tmp_path / "phone"))
+    info = phone.create(sg_server.url, cloud, PASSWORD)
+    new = MpcWallets(make_home(tmp_path / "new"))
+    again = new.recover(sg_server.url, cloud, PASSWORD)
+    assert again.address == info.address
+    signature, output_key = new.sign(again.wallet_id, MESSAGE)
     assert keys.verify(signature, MESSAGE, output_key)
