@@ -230,6 +230,11 @@ def test_device_share_key_in_the_os_keyring(
         assert not (phone.store.folder / "device.key").exists()
         signature, output_key = phone.sign(wallet_id, MESSAGE)
         assert keys.verify(signature, MESSAGE, output_key)
+        (first,) = memory.items
+        phone.repair_cloud(wallet_id, str(tmp_path / "cloud2"), PASSWORD)  # rewrites the file
+        (second,) = memory.items  # a new entry; the replaced file's entry is gone
+        assert second != first
+        assert keys.verify(phone.sign(wallet_id, MESSAGE)[0], MESSAGE, output_key)
         memory.items.clear()  # the keyring lost the key: a clear way out
         with pytest.raises(InputError, match="recover the wallet"):
             phone.sign(wallet_id, MESSAGE)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -181,9 +182,12 @@ class DeviceStore:
         if keyring_available():
             import keyring
 
+            # A new entry per file: the entry of the file being replaced stays until the new
+            # file is in place, so a failed write never strands the last good share.
+            entry = f"mpc:{wallet_id}:{secrets.token_hex(4)}"
             key = secrets.token_bytes(32)
-            keyring.set_password(KEYRING_SERVICE, f"mpc:{wallet_id}", key.hex())
-            return "keyring", key, {}
+            keyring.set_password(KEYRING_SERVICE, entry, key.hex())
+            return "keyring", key, {"keyring_entry": entry}
         return "device-key", self._device_key(), {}
 
     def _key(self, wallet_id: str, fields: dict[str, Any], pin: str | None) -> bytes:
@@ -196,7 +200,7 @@ class DeviceStore:
         if protection == "keyring":
             import keyring
 
-            stored = keyring.get_password(KEYRING_SERVICE, f"mpc:{wallet_id}")
+            stored = keyring.get_password(KEYRING_SERVICE, str(fields["kdf"]["keyring_entry"]))
             if stored is None:
                 raise InputError(
                     "The OS keyring no longer holds this device share's key: recover the wallet "
@@ -225,6 +229,7 @@ class DeviceStore:
         sealed = aead.seal(key, nonce, record.secshare, _aad(fields))
         data = json.dumps({**fields, "share": sealed.hex()}, indent=1).encode()
         final = self.path(record.wallet_id)
+        previous = self._keyring_entry(final)
         temporary = final.with_name(f".{final.name}.{secrets.token_hex(4)}")
         write_private_file(temporary, data)
         try:
@@ -233,6 +238,17 @@ class DeviceStore:
             os.replace(temporary, final)
         finally:
             temporary.unlink(missing_ok=True)
+        if previous is not None and previous != kdf.get("keyring_entry"):
+            _forget_keyring_entry(previous)
+
+    def _keyring_entry(self, path: Path) -> str | None:
+        try:
+            fields = json.loads(path.read_text("utf-8"))
+            return (
+                str(fields["kdf"]["keyring_entry"]) if fields["protection"] == "keyring" else None
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def load(self, wallet_id: str, pin: str | None = None) -> DeviceWallet:
         fields = self.public(wallet_id)
@@ -254,6 +270,14 @@ class DeviceStore:
 
     def remove(self, wallet_id: str) -> None:
         self.path(wallet_id).unlink(missing_ok=True)
+
+
+def _forget_keyring_entry(entry: str) -> None:
+    import keyring
+    from keyring.errors import PasswordDeleteError
+
+    with contextlib.suppress(PasswordDeleteError):
+        keyring.delete_password(KEYRING_SERVICE, entry)
 
 
 def _aad(fields: dict[str, Any]) -> bytes:
