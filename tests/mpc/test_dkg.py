@@ -69,3 +69,22 @@ def test_a_tampered_certificate_is_refused() -> None:
     cmsg2, _, _ = chilldkg.coordinator_finalize(cstate, sigs)
     with pytest.raises(dkg_errors.FaultyCoordinatorError):
         chilldkg.participant_finalize(second[0][0], cmsg2[:-64] + bytes(bad))
+
+
+def test_a_tampered_vss_commitment_is_found_and_named() -> None:
+    """A participant commits to one polynomial but deals shares of another: the receivers'
+    shares fail the commitment, and the investigation names the dealer."""
+    hosts, params, first = _session()
+    pmsgs = [pmsg for _, pmsg in first]
+    forged = bytearray(pmsgs[1])
+    # Participant 1's commitment to its degree-1 coefficient: replaced by another point.
+    other = chilldkg.hostpubkey_gen(secrets.token_bytes(32))
+    forged[33:66] = other
+    pmsgs[1] = bytes(forged)
+    _, cmsg1 = chilldkg.coordinator_step1(pmsgs, params)
+    with pytest.raises(dkg_errors.UnknownFaultyParticipantOrCoordinatorError) as unknown:
+        chilldkg.participant_step2(hosts[0], first[0][0], cmsg1, secrets.token_bytes(32))
+    cinvs = chilldkg.coordinator_investigate(pmsgs, params)
+    with pytest.raises(dkg_errors.FaultyParticipantOrCoordinatorError) as info:
+        chilldkg.participant_investigate(unknown.value, cinvs[0])
+    assert info.value.participant_id == 1

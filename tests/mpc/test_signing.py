@@ -199,3 +199,13 @@ def test_emergency_exit_rebuilds_a_key_that_spends() -> None:
     message = secrets.token_bytes(32)
     assert verify(tweaked.sign_schnorr(message), message, KEY.output_key)
     assert wif(secret).startswith(("K", "L"))
+
+
+def test_the_exported_wif_decodes_with_bip_utils() -> None:
+    from bip_utils import WifDecoder
+
+    secret = interpolate_secret(KEY, {DEVICE: SHARES[DEVICE], CLOUD: SHARES[CLOUD]})
+    decoded, _ = WifDecoder.Decode(wif(secret))
+    assert bytes(decoded) == secret
+    decoded, _ = WifDecoder.Decode(wif(secret, "testnet"), net_ver=b"\xef")
+    assert bytes(decoded) == secret
