@@ -20,8 +20,8 @@ from bench.common import Result, compare
 from bench.server import CONNECTIONS, _b64, _backend, _json, run_load
 from seedguard.client.mpc import MpcServer
 from seedguard.envelope import Password
-from seedguard.mpc import chilldkg, frost
-from seedguard.mpc.keys import GroupKey, sign_locally
+from seedguard.mpc import frost
+from seedguard.mpc.keys import sign_locally
 from seedguard.mpc.wallet import MpcWallets
 
 PASSWORD = Password("Correct horse battery staple 42")
@@ -29,26 +29,10 @@ WALLETS = 16  # nonces per wallet are bounded (64 unused), so the load spreads o
 NONCES = 64
 
 
-def _local_key() -> tuple[GroupKey, dict[int, bytes]]:
-    hosts = [secrets.token_bytes(32) for _ in range(3)]
-    params = chilldkg.SessionParams(tuple(chilldkg.hostpubkey_gen(h) for h in hosts), 2)
-    first = [chilldkg.participant_step1(h, params, secrets.token_bytes(32)) for h in hosts]
-    cstate, cmsg1 = chilldkg.coordinator_step1([p for _, p in first], params)
-    second = [
-        chilldkg.participant_step2(h, s, cmsg1, secrets.token_bytes(32))
-        for h, (s, _) in zip(hosts, first, strict=True)
-    ]
-    cmsg2, output, _ = chilldkg.coordinator_finalize(cstate, [p for _, p in second])
-    shares = {}
-    for i, (state, _) in enumerate(second):
-        mine, _ = chilldkg.participant_finalize(state, cmsg2)
-        assert mine.secshare is not None
-        shares[i] = mine.secshare
-    return GroupKey(output.thresh_pk, output.pubshares), shares
-
-
 def bench_signing(quick: bool) -> Result:
-    key, shares = _local_key()
+    from tests.mpc.helpers import local_dkg
+
+    key, shares, _ = local_dkg()
     pair = {0: shares[0], 1: shares[1]}
     message = secrets.token_bytes(32)
     single = PrivateKey()
