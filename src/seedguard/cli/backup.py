@@ -23,7 +23,7 @@ from seedguard.backup import Backups, LocationResult, bip39_payload, password_po
 from seedguard.backup.lifecycle import CopyStatus
 from seedguard.backup.recovery_key import from_words, to_words
 from seedguard.cli import render
-from seedguard.cli.render import emit_json, err, out
+from seedguard.cli.render import emit_json, err, out, progress
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.envelope import (
     Bip39Payload,
@@ -71,12 +71,9 @@ NEW_PASSWORD_TRIES = 5
 
 @contextlib.contextmanager
 def _progress(first: str) -> Iterator[Backups]:
-    """A spinner on a terminal whose text follows the library's progress reports."""
-    if not err.is_terminal:
-        yield Backups()
-        return
-    with err.status(first) as status:
-        yield Backups(report=lambda text: status.update(escape(text) + "…"))
+    """Backups whose progress reports drive a spinner on a terminal."""
+    with progress(first) as report:
+        yield Backups(report=report)
 
 
 def read_new_password(inp: SecretInput, user_inputs: list[str], what: str) -> Password:

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from seedguard.backup.recovery_key import from_words, to_words
 from seedguard.cli.backup import read_new_password
-from seedguard.cli.render import emit_json, err, out
+from seedguard.cli.render import emit_json, err, out, progress
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.envelope import Password
 from seedguard.envelope.sealing import Secret
@@ -64,11 +64,8 @@ RecoveryKeyOpt = Annotated[
 
 @contextlib.contextmanager
 def _wallets(first: str) -> Iterator[MpcWallets]:
-    if not err.is_terminal:
-        yield MpcWallets()
-        return
-    with err.status(first) as status:
-        yield MpcWallets(report=lambda text: status.update(escape(text) + "…"))
+    with progress(first) as report:
+        yield MpcWallets(report=report)
 
 
 def _new_pin(inp: SecretInput) -> str | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -25,6 +26,17 @@ STANDARD_TITLES = {
     "bip84": "BIP-84 native SegWit (P2WPKH)",
     "bip86": "BIP-86 Taproot (P2TR)",
 }
+
+
+@contextlib.contextmanager
+def progress(first: str) -> Iterator[Callable[[str], None]]:
+    """A report function for a capability: a spinner on a terminal whose text follows the
+    reports, nothing otherwise."""
+    if not err.is_terminal:
+        yield lambda _: None
+        return
+    with err.status(first) as status:
+        yield lambda text: status.update(escape(text) + "…")
 
 
 def emit_json(value: Any) -> None:

@@ -20,12 +20,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coincurve import PublicKey
-
 from seedguard.errors import InputError
 from seedguard.primitives.hashes import tagged_hash, xor_bytes
 from seedguard.primitives.secp256k1 import (
     CURVE_ORDER,
+    GE,
     Point,
     base_mul,
     cbytes,
@@ -137,7 +136,7 @@ def derive_interpolating_value(ids: Sequence[int], my_id: int) -> int:
 
 @dataclass(frozen=True)
 class TweakContext:
-    Q: PublicKey
+    Q: GE
     gacc: int
     tacc: int
 
@@ -293,13 +292,13 @@ class SessionContext:
 
 @dataclass(frozen=True)
 class SessionValues:
-    Q: PublicKey
+    Q: GE
     gacc: int
     tacc: int
     ids: tuple[int, ...]
     pubshares: tuple[bytes, ...]
     b: int
-    R: PublicKey
+    R: GE
     e: int
 
 

@@ -10,6 +10,7 @@ signature is a BIP-340 signature for Q.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,11 +39,13 @@ class GroupKey:
         """The x-only threshold (internal) key."""
         return self.thresh_pk[1:]
 
-    @property
+    # Cached: every nonce and signing session needs them, and the output key costs two
+    # multiplications. (A frozen dataclass lets cached_property write its own __dict__.)
+    @functools.cached_property
     def taptweak(self) -> bytes:
         return tagged_hash("TapTweak", self.public_key)
 
-    @property
+    @functools.cached_property
     def output_key(self) -> bytes:
         ctx = frost.apply_tweak(frost.tweak_ctx_init(self.thresh_pk), self.taptweak, True)
         return frost.get_xonly_pubkey(ctx)

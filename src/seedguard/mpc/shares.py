@@ -64,10 +64,7 @@ class ShareRecord:
         try:
             if fields.get("format") != FORMAT:
                 raise ValueError("format")
-            key = GroupKey(
-                bytes.fromhex(fields["thresh_pk"]),
-                tuple(bytes.fromhex(p) for p in fields["pubshares"]),
-            )
+            key = group_key(fields)
             record = ShareRecord(
                 str(fields["wallet_id"]),
                 str(fields["server"]),
@@ -110,6 +107,13 @@ class ShareRecord:
 
     def __repr__(self) -> str:
         return f"ShareRecord(wallet_id={self.wallet_id!r}, participant={self.participant}, ...)"
+
+
+def group_key(fields: dict[str, Any]) -> GroupKey:
+    """The wallet's public key material from a record's (or device file's) fields."""
+    return GroupKey(
+        bytes.fromhex(fields["thresh_pk"]), tuple(bytes.fromhex(p) for p in fields["pubshares"])
+    )
 
 
 @dataclass(frozen=True)
@@ -211,17 +215,18 @@ class DeviceStore:
 
     # -- read and write -----------------------------------------------------------------------
 
-    def save(self, wallet: DeviceWallet, pin: str | None = None) -> None:
+    def save(
+        self, record: ShareRecord, cloud_location: str, cloud_backup_id: str, pin: str | None = None
+    ) -> DeviceWallet:
         """Write the device file (a new wallet, or a replacement after a refresh): the new
         file is written and read back before it replaces the old one."""
-        record = wallet.record
         homes.ensure(self.home)
         homes.ensure(self.folder)
         protection, key, kdf = self._new_key(record.wallet_id, pin)
         nonce = aead.random_nonce()
         fields = {
             **record.public(),
-            "cloud": {"location": wallet.cloud_location, "backup_id": wallet.cloud_backup_id},
+            "cloud": {"location": cloud_location, "backup_id": cloud_backup_id},
             "protection": protection,
             "kdf": kdf,
             "nonce": nonce.hex(),
@@ -240,6 +245,7 @@ class DeviceStore:
             temporary.unlink(missing_ok=True)
         if previous is not None and previous != kdf.get("keyring_entry"):
             _forget_keyring_entry(previous)
+        return DeviceWallet(record, cloud_location, cloud_backup_id, protection)
 
     def _keyring_entry(self, path: Path) -> str | None:
         try:

@@ -25,7 +25,7 @@ from typing import Any
 from seedguard.backup import password_policy
 from seedguard.backup.lifecycle import Backups
 from seedguard.client.mpc import MpcServer
-from seedguard.client.session import canonical_server, unb64
+from seedguard.client.session import unb64
 from seedguard.envelope import MpcSharePayload, Password, RecoveryKey
 from seedguard.envelope.sealing import Secret
 from seedguard.errors import InputError, SeedguardError, UnreachableError, UsageError
@@ -46,7 +46,7 @@ from seedguard.mpc.keys import (
     check_message,
     interpolate_secret,
 )
-from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord
+from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord, group_key
 from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
 
 Report = Callable[[str], None]
@@ -133,15 +133,13 @@ class MpcWallets:
         outputs = _keygen(srv, wallet_id, server_hostpubkey, self.report)
         key = GroupKey(outputs[DEVICE].thresh_pk, outputs[DEVICE].pubshares)
         key.check()
-        base = ShareRecord(wallet_id, srv.server, network, label, 0, CLOUD, b"", key)
-        cloud_record = base.with_share(_secshare(outputs[CLOUD]), key, 0)
+        cloud_record = ShareRecord(
+            wallet_id, srv.server, network, label, 0, CLOUD, _secshare(outputs[CLOUD]), key
+        )
         rkey = RecoveryKey.generate() if recovery_key else None
         backup_id = self._write_cloud(cloud_record, password, cloud, rkey, harden)
-        device = DeviceWallet(
-            _as_device(cloud_record, _secshare(outputs[DEVICE])), cloud, backup_id, ""
-        )
-        self.store.save(device, pin)
-        return _info(device, rkey)
+        device_record = _as_device(cloud_record, _secshare(outputs[DEVICE]))
+        return _info(self.store.save(device_record, cloud, backup_id, pin), rkey)
 
     def _write_cloud(
         self,
@@ -237,10 +235,9 @@ class MpcWallets:
         self.report("Refreshing all three shares")
         new_device, new_cloud = _refresh(srv, _as_device(record, device_share), record)
         backup_id_new = self._write_cloud(new_cloud, password, cloud, None, harden=True)
-        device = DeviceWallet(new_device, cloud, backup_id_new, "")
-        self.store.save(device, pin)
+        device = self.store.save(new_device, cloud, backup_id_new, pin)
         srv.commit_refresh(record.wallet_id, new_device.epoch)
-        for stale in {old_backup_id, *self._older_shares(cloud, record.wallet_id, backup_id_new)}:
+        for stale in {old_backup_id, *self._older_shares(cloud, backup_id_new)}:
             self.report(f"Removing the old cloud share {stale[:8]}")
             try:
                 self.backups.delete(cloud, stale)
@@ -274,7 +271,7 @@ class MpcWallets:
                 if other.wallet_id != record.wallet_id:
                     continue
                 record, found_id = other, candidate
-            if canonical_server(srv.server) != record.server:
+            if srv.server != record.server:  # the server moved: the address given wins
                 record = replace(record, server=srv.server)
             state = srv.wallet(record.wallet_id)
             _check_same_wallet(state, record)
@@ -291,20 +288,18 @@ class MpcWallets:
             "a newer cloud backup exists elsewhere; recover from that one."
         )
 
-    def _older_shares(self, cloud: str, wallet_id: str, keep: str) -> list[str]:
+    def _older_shares(self, cloud: str, keep: str) -> list[str]:
         """Other envelopes at `cloud` that this device registered for the same wallet (its
         fingerprint): stale once the server has switched to the new shares."""
-        registered = self.backups.registry.entries()
-        fingerprints = {e.backup_id: e.fingerprint for e in registered}
+        fingerprints = {e.backup_id: e.fingerprint for e in self.backups.registry.entries()}
         mine = fingerprints.get(keep)
+        if mine is None:
+            return []
         headers, _ = self.backups.list_backups(cloud)
         return [
             h.backup_id
             for h in headers
-            if h.kind == "mpc-share"
-            and h.backup_id != keep
-            and mine is not None
-            and fingerprints.get(h.backup_id) == mine
+            if h.backup_id != keep and fingerprints.get(h.backup_id) == mine
         ]
 
     # -- repair and export --------------------------------------------------------------------
@@ -328,9 +323,7 @@ class MpcWallets:
         cloud_record = replace(record, participant=CLOUD, secshare=cloud_share)
         rkey = RecoveryKey.generate() if recovery_key else None
         backup_id = self._write_cloud(cloud_record, password, cloud, rkey, harden=True)
-        updated = DeviceWallet(record, cloud, backup_id, device.protection)
-        self.store.save(updated, pin)
-        return _info(updated, rkey)
+        return _info(self.store.save(record, cloud, backup_id, pin), rkey)
 
     def export_key(
         self, wallet_id: str, cloud: str, secret: Secret, pin: str | None = None
@@ -372,10 +365,7 @@ class MpcWallets:
         rows = []
         for wallet_id in self.store.wallet_ids():
             fields = self.store.public(wallet_id)
-            key = GroupKey(
-                bytes.fromhex(fields["thresh_pk"]),
-                tuple(bytes.fromhex(p) for p in fields["pubshares"]),
-            )
+            key = group_key(fields)
             network = _network(fields["network"])
             rows.append(
                 {

@@ -66,7 +66,8 @@ def xonly_tweak_add(xonly: bytes, tweak: bytes) -> bytes:
 # `None` for infinity; scalars are Python ints reduced mod CURVE_ORDER. Every multiplication and
 # addition still runs in libsecp256k1.
 
-Point = PublicKey | None
+GE = PublicKey  # a point that is not infinity (libsecp256k1's public key object)
+Point = GE | None
 _INFINITY_BYTES = bytes(33)
 
 

@@ -217,14 +217,17 @@ def dkg_round1(
     return pmsg1
 
 
-def _replay(settings: Settings, row: sa.Row[Any]) -> tuple[bytes, chilldkg.ParticipantState1]:
+def _replay(
+    settings: Settings, row: sa.Row[Any]
+) -> tuple[bytes, bytes, chilldkg.ParticipantState1]:
+    """(host secret key, aux randomness, participant state 1)."""
     if row.dkg_hostpubkeys is None:
         raise Refused(409, "Run the first key-generation round first.")
-    hostseckey, random, _ = _state(settings, row)
+    hostseckey, random, aux = _state(settings, row)
     # participant_step1 is deterministic in (host key, params, random): the state is rebuilt
     # rather than stored.
     state1, _ = chilldkg.participant_step1(hostseckey, _params(bytes(row.dkg_hostpubkeys)), random)
-    return hostseckey, state1
+    return hostseckey, aux, state1
 
 
 def dkg_round2(
@@ -232,8 +235,7 @@ def dkg_round2(
 ) -> bytes:
     """Participant step 2 on the coordinator's first message: the server's CertEq signature."""
     row = _dkg_row(conn, settings, session, wallet_id)
-    hostseckey, state1 = _replay(settings, row)
-    _, _, aux = _state(settings, row)
+    hostseckey, aux, state1 = _replay(settings, row)
     try:
         _, pmsg2 = chilldkg.participant_step2(hostseckey, state1, cmsg1, aux)
     except (DkgError, ValueError) as exc:
@@ -251,8 +253,7 @@ def dkg_finalize(
     row = _dkg_row(conn, settings, session, wallet_id)
     if row.dkg_cmsg1 is None:
         raise Refused(409, "Run the second key-generation round first.")
-    hostseckey, state1 = _replay(settings, row)
-    _, _, aux = _state(settings, row)
+    hostseckey, aux, state1 = _replay(settings, row)
     try:
         state2, _ = chilldkg.participant_step2(hostseckey, state1, bytes(row.dkg_cmsg1), aux)
         output, _ = chilldkg.participant_finalize(state2, cmsg2)
