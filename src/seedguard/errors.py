@@ -93,3 +93,13 @@ class BusyError(SeedguardError):
 
 class StoreError(UnreachableError):
     """A store could not be reached or refused access (network, credentials, bucket)."""
+
+
+class PendingError(InputError):
+    """The server recorded the action but holds it for the account's delay (a device without
+    proof asked): it is announced to every device, and happens if run again after
+    `release_at` unless one of them cancels it."""
+
+    def __init__(self, message: str, pending: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.pending = pending or {}

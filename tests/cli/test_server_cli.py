@@ -97,7 +97,22 @@ def test_account_show_and_revoke(home: Path, sg_server: SeedguardServer, tmp_pat
     both = sg("account", "show", "--server", sg_server.location)
     assert both["account"] == mine["account"]
     second = next(d["id"] for d in both["devices"] if not d["current"])
-    assert sg("account", "revoke", second, "--server", sg_server.url) == {"revoked": second}
+    # From a device with no proof, revoking another waits for the delay (a thief must not
+    # lock the owner out); listed, and cancelled from any device.
+    held = sg("account", "revoke", second, "--server", sg_server.url, code=1)
+    assert held["pending"]["kind"] == "revoke-device"
+    assert "Run the same command again after" in held["error"]
+    listed = sg("account", "pending", "--server", sg_server.url)["pending"]
+    assert [p["id"] for p in listed] == [held["pending"]["id"]]
+    assert sg("account", "cancel", "--server", sg_server.url) == {
+        "cancelled": [held["pending"]["id"]]
+    }
+    # The second device revokes itself at once (it is not the account's last).
+    proc = run_cli(
+        "account", "revoke", second, "--server", sg_server.url, "--json",
+        env={"SEEDGUARD_HOME": str(other)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
     refused = run_cli(
         "account", "show", "--server", sg_server.url, "--json", env={"SEEDGUARD_HOME": str(other)}
     )

@@ -148,7 +148,16 @@ def test_revoking_a_device_stops_its_token(server: SeedguardServer) -> None:
         enroll={"account": first.account, "credential": b64(credential)}
     ).is_success
     assert second.call("GET", "/v1/vault").status_code == 200
-    assert first.call("DELETE", f"/v1/account/devices/{second.device}").status_code == 204
+    held = first.call("DELETE", f"/v1/account/devices/{second.device}")
+    assert held.status_code == 202
+    assert held.json()["pending"]["kind"] == "revoke-device"
+    assert second.call("GET", "/v1/vault").status_code == 200  # held for the delay
+    proven = first.call(
+        "POST",
+        f"/v1/account/devices/{second.device}/revoke",
+        json={"credential": b64(credential)},
+    )
+    assert proven.status_code == 204
     assert second.call("GET", "/v1/vault").status_code == 401
     stranger = Device(server.url).register()
     assert stranger.call("DELETE", f"/v1/account/devices/{first.device}").status_code == 404

@@ -12,7 +12,7 @@ import pytest
 from seedguard.client.mpc import MpcServer
 from seedguard.envelope import Password
 from seedguard.errors import InputError, SeedguardError
-from seedguard.mpc import frost, keys, refresh
+from seedguard.mpc import frost, keys, proofs, refresh
 from seedguard.mpc.keys import CLOUD, DEVICE, SERVER
 from seedguard.mpc.wallet import MpcWallets
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
@@ -41,7 +41,7 @@ def test_another_account_sees_no_wallet(
     for call in (
         lambda: stranger.wallet(wallet_id),
         lambda: stranger.nonce(wallet_id),
-        lambda: stranger.repair(wallet_id, DEVICE, 1),
+        lambda: stranger.challenge(wallet_id),
         lambda: stranger.commit_refresh(wallet_id, 1),
     ):
         with pytest.raises(SeedguardError, match="does not exist"):
@@ -95,19 +95,34 @@ def test_nonces_are_one_use_and_bounded(
 def test_refresh_and_repair_refusals(server: SeedguardServer, made: tuple[MpcWallets, str]) -> None:
     wallets, wallet_id = made
     srv = MpcServer(server.url, wallets.home)
+    device = wallets.store.load(wallet_id)
+    cloud, _ = wallets._open_cloud(device.cloud_location, PASSWORD)
     mine = refresh.ZeroPolynomial.generate(2)
+    bad_share = (mine.share_for(SERVER) + 1) % CURVE_ORDER
+    challenge, epoch = srv.challenge(wallet_id)
+    digest = proofs.request_digest(b"refresh", *mine.commitment(), scalar_bytes(bad_share))
+    proven = {
+        r.participant: proofs.prove_share(
+            r.secshare, wallet_id, epoch, r.participant, challenge, "refresh", digest
+        )
+        for r in (device.record, cloud)
+    }
     with pytest.raises(InputError, match="does not match its commitment"):
-        srv.refresh(wallet_id, mine.commitment(), (mine.share_for(SERVER) + 1) % CURVE_ORDER)
+        srv.refresh(wallet_id, mine.commitment(), bad_share, challenge, proven)
     with pytest.raises(InputError, match="No refresh is pending"):
         srv.commit_refresh(wallet_id, 5)
+    challenge, _ = srv.challenge(wallet_id)
     with pytest.raises(InputError, match="target"):
-        srv.repair(wallet_id, SERVER, 1)
+        srv.repair(wallet_id, SERVER, 1, bytes(33), challenge, {})
+    body = {
+        "target": 0,
+        "delta": b64(CURVE_ORDER.to_bytes(32, "big")),
+        "commitment": b64(bytes(33)),
+        "challenge": b64(challenge),
+        "proofs": {},
+    }
     with pytest.raises(InputError, match="scalar"):
-        srv.client.request(
-            "POST",
-            f"/v1/mpc/wallets/{wallet_id}/repair",
-            json={"target": 0, "delta": b64(CURVE_ORDER.to_bytes(32, "big"))},
-        )
+        srv.client.request("POST", f"/v1/mpc/wallets/{wallet_id}/repair", json=body)
 
 
 def test_no_share_in_the_clear(server: SeedguardServer, made: tuple[MpcWallets, str]) -> None:

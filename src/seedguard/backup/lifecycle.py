@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ class CreateResult:
     fingerprint: str | None
     locations: tuple[LocationResult, ...]
     hardened_by: str | None = None
+    header: Header | None = None
 
 
 class Backups:
@@ -145,7 +147,15 @@ class Backups:
             client = client_for(server, self.registry.folder)
             self.report(f"Registering an account recovery credential with {client.server}")
             credential = secrets.token_bytes(32)
-            client.add_recovery_credential(credential)
+            active_from = client.add_recovery_credential(credential)
+            if active_from is not None:
+                stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(active_from))
+                self.report(
+                    f"This backup's account credential for {client.server} works from {stamp}: "
+                    "the account already has one, and this device gave no proof, so it was "
+                    "announced to the account's devices first (the password opens the backup "
+                    "meanwhile)."
+                )
             account = client.account
             assert account is not None
             out.append(AccountCredential(client.server, account, credential))
@@ -160,12 +170,15 @@ class Backups:
         joined = []
         for entry in payload.accounts:
             client = client_for(entry.server, self.registry.folder)
-            if client.account != entry.account:
+            member = client.account == entry.account
+            if not member:
                 self.report(f"Joining this device to its account on {entry.server}")
                 client.sign_in(
                     enroll=(entry.account, entry.credential), revoke_others=revoke_others
                 )
-            elif revoke_others:  # already a device of it: revoke the others one by one
+            if client.account == entry.account:
+                client.credential = entry.credential  # proves the owner, for this run only
+            if member and revoke_others:  # already a device of it: revoke the others
                 for device in client.account_info()["devices"]:
                     if not device["current"] and device["revoked"] is None:
                         client.revoke(device["id"])
@@ -243,7 +256,9 @@ class Backups:
                 continue
             self.registry.record(meta, store.location, sha256(data), verified=True)
             results.append(LocationResult(store.location, True))
-        return CreateResult(opened.header.backup_id, meta.fingerprint, tuple(results), server)
+        return CreateResult(
+            opened.header.backup_id, meta.fingerprint, tuple(results), server, opened.header
+        )
 
     # -- finding backups at a location ------------------------------------------------------
 

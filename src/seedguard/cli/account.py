@@ -55,9 +55,59 @@ def revoke(
     server: ServerOpt,
     json_out: JsonOpt = False,
 ) -> None:
-    """Revoke a lost device: its sessions end at once and it can no longer sign in."""
+    """Revoke a device. This device: at once. Another device: after the account's delay,
+    announced to every device (a thief with one phone must not lock the owner out); at once
+    right after restoring a backup on this device, whose recovery credential proves you."""
     client_for(server).revoke(device)
     if json_out:
         emit_json({"revoked": device})
     else:
         out.print(f"Device {device} is revoked.")
+
+
+@app.command("pending")
+def pending(server: ServerOpt, json_out: JsonOpt = False) -> None:
+    """Actions a device of this account asked for that wait for the account's delay (a
+    device revoked, a delay shortened, a cloud share re-created...): check each one."""
+    items = client_for(server).request("GET", "/v1/account/pending").json()["pending"]
+    if json_out:
+        emit_json({"pending": items})
+        return
+    if not items:
+        out.print("Nothing is pending on this account.")
+        return
+    table = Table()
+    for column in ("id", "what", "target", "asked by device", "happens after"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            item["id"],
+            item["what"],
+            item["target"],
+            item["requested_by"],
+            _when(item["release_at"]),
+        )
+    out.print(table)
+    out.print("Not yours? Stop it from this device: seedguard account cancel ID --server ...")
+
+
+@app.command("cancel")
+def cancel(
+    server: ServerOpt,
+    action: Annotated[
+        str | None, typer.Argument(help="The pending action's id (default: every one).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Stop a pending action (or all of them), from any device of the account."""
+    body = {"id": action}
+    cancelled = client_for(server).request("POST", "/v1/account/pending/cancel", json=body).json()
+    ids = list(cancelled["cancelled"])
+    if json_out:
+        emit_json({"cancelled": ids})
+    elif ids:
+        out.print(
+            f"Cancelled {len(ids)} pending action{'s' if len(ids) != 1 else ''}: {', '.join(ids)}."
+        )
+    else:
+        out.print("Nothing was pending (or that id is not pending any more).")

@@ -18,7 +18,7 @@ from seedguard import __version__
 from seedguard.cli import account, backup, guardian, mpc, seed, server, shamir, social
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
-from seedguard.errors import SeedguardError, UsageError
+from seedguard.errors import PendingError, SeedguardError, UsageError
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, not the input
 
@@ -68,8 +68,13 @@ def main() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except SeedguardError as exc:
+        extra: dict[str, object] = {}
         left = getattr(exc, "attempts_left", None)
-        _fail(exc.message, exc.exit_code, {"attempts_left": left} if left is not None else None)
+        if left is not None:
+            extra["attempts_left"] = left
+        if isinstance(exc, PendingError):
+            extra["pending"] = exc.pending
+        _fail(exc.message, exc.exit_code, extra or None)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # Typer's usage errors: bad options, missing values

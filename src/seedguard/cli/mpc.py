@@ -217,18 +217,51 @@ def repair_cloud(
     wallet: WalletOpt,
     cloud: CloudOpt,
     recovery_key: RecoveryKeyOpt = False,
+    with_recovery_key: Annotated[
+        bool,
+        typer.Option(
+            "--with-recovery-key",
+            help="Prove yourself to the server with the lost cloud backup's recovery key "
+            "instead of its password.",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Password forgotten: ask the server to allow it after the account's delay "
+            "(announced to every device, cancellable); run the command again after it.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Re-create a lost cloud share from this device's and the server's shares.
 
-    Neither share is sent (a repairable threshold scheme). The new cloud share is sealed
-    under a new backup password at the --cloud location.
+    Neither share is sent (a repairable threshold scheme). This gives the device two shares,
+    so the server first wants proof that a thief with the phone lacks: the cloud backup's
+    password (one counted attempt), its recovery key, or, with --wait, the account's delay.
+    The new cloud share is sealed under that backup password at the --cloud location.
     """
+    if with_recovery_key and wait:
+        raise UsageError("Choose --with-recovery-key or --wait, not both.")
     inp = SecretInput()
+    old_key = None
+    if with_recovery_key:
+        old_key = from_words(
+            inp.read("recovery key", "The lost cloud backup's recovery key, twelve words: ")
+        )
     password = read_new_password(inp, [], "backup password")
     pin = _pin_for(inp, wallet)
     with _wallets("Repairing the cloud share") as wallets:
-        info = wallets.repair_cloud(wallet, cloud, password, pin=pin, recovery_key=recovery_key)
+        info = wallets.repair_cloud(
+            wallet,
+            cloud,
+            password,
+            pin=pin,
+            recovery_key=recovery_key,
+            old_recovery_key=old_key,
+            wait=wait,
+        )
     if json_out:
         emit_json(_info_json(info))
     else:

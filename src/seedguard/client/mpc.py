@@ -16,6 +16,10 @@ def _scalar(value: int) -> str:
     return b64(value.to_bytes(32, "big"))
 
 
+def _proofs(proofs: dict[int, bytes]) -> dict[str, str]:
+    return {str(i): b64(p) for i, p in proofs.items()}
+
+
 class MpcServer:
     """One server, as this device's account there."""
 
@@ -57,18 +61,76 @@ class MpcServer:
         body = {"nonce_id": nonce_id, "message": b64(message), "pubnonce": b64(pubnonce)}
         return unb64(self._post(f"/v1/mpc/wallets/{wallet_id}/sign", body)["psig"], "psig")
 
-    def repair(self, wallet_id: str, target: int, delta: int) -> tuple[int, int]:
-        body = {"target": target, "delta": _scalar(delta)}
+    def challenge(self, wallet_id: str) -> tuple[bytes, int]:
+        """A one-use challenge for this session's share proofs, and the server's epoch."""
+        answer = self._post(f"/v1/mpc/wallets/{wallet_id}/challenge")
+        return unb64(answer["challenge"], "challenge"), int(answer["epoch"])
+
+    def repair(
+        self,
+        wallet_id: str,
+        target: int,
+        delta: int,
+        commitment: bytes,
+        challenge: bytes,
+        proofs: dict[int, bytes],
+        password: tuple[bytes, bytes] | None = None,
+        recovery_proof: bytes | None = None,
+    ) -> tuple[int, int, bytes, str | None]:
+        """(the server's delta for this helper, its sigma, the commitment to the delta it
+        kept, how the cloud gate was passed)."""
+        body: dict[str, Any] = {
+            "target": target,
+            "delta": _scalar(delta),
+            "commitment": b64(commitment),
+            "challenge": b64(challenge),
+            "proofs": _proofs(proofs),
+            "password": None
+            if password is None
+            else {"handle": b64(password[0]), "proof": b64(password[1])},
+            "recovery_proof": None if recovery_proof is None else b64(recovery_proof),
+        }
         answer = self._post(f"/v1/mpc/wallets/{wallet_id}/repair", body)
-        return _int(answer["delta"], "delta"), _int(answer["sigma"], "sigma")
+        return (
+            _int(answer["delta"], "delta"),
+            _int(answer["sigma"], "sigma"),
+            unb64(answer["commitment"], "commitment"),
+            answer.get("gate"),
+        )
 
     def refresh(
-        self, wallet_id: str, commitment: tuple[bytes, ...], share_for_server: int
+        self,
+        wallet_id: str,
+        commitment: tuple[bytes, ...],
+        share_for_server: int,
+        challenge: bytes,
+        proofs: dict[int, bytes],
     ) -> tuple[list[bytes], dict[int, int], int]:
-        body = {"commitment": [b64(c) for c in commitment], "share": _scalar(share_for_server)}
+        body = {
+            "commitment": [b64(c) for c in commitment],
+            "share": _scalar(share_for_server),
+            "challenge": b64(challenge),
+            "proofs": _proofs(proofs),
+        }
         answer = self._post(f"/v1/mpc/wallets/{wallet_id}/refresh", body)
         shares = {int(k): _int(v, "share") for k, v in answer["shares"].items()}
         return [unb64(c, "commitment") for c in answer["commitment"]], shares, int(answer["epoch"])
+
+    def link_cloud(
+        self,
+        wallet_id: str,
+        challenge: bytes,
+        proofs: dict[int, bytes],
+        handle: bytes | None,
+        recovery_verifier: bytes | None,
+    ) -> None:
+        body = {
+            "challenge": b64(challenge),
+            "proofs": _proofs(proofs),
+            "handle": None if handle is None else b64(handle),
+            "recovery_verifier": None if recovery_verifier is None else b64(recovery_verifier),
+        }
+        self.client.request("PUT", f"/v1/mpc/wallets/{wallet_id}/cloud", json=body)
 
     def commit_refresh(self, wallet_id: str, epoch: int) -> int:
         body = {"epoch": epoch}

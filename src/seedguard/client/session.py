@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from seedguard.errors import (
     BackupMissingError,
     BusyError,
     InputError,
+    PendingError,
     SeedguardError,
     UnreachableError,
     UsageError,
@@ -100,6 +102,9 @@ class ServerClient:
         self.server = canonical_server(server)
         self.folder = (home or homes.home()) / "servers"
         self.path = self.folder / (hashlib.sha256(self.server.encode()).hexdigest()[:24] + ".json")
+        # An account recovery credential this process read from a backup it opened (memory
+        # only): the proof the server asks of a device for what a thief must not do at once.
+        self.credential: bytes | None = None
 
     # -- identity -------------------------------------------------------------------------
 
@@ -227,6 +232,8 @@ class ServerClient:
                 f"Cannot reach the seedguard server at {self.server} ({reason}): is it running, "
                 "and is the address right?"
             ) from None
+        if response.status_code == 202 and 202 not in ok:
+            raise pending_refusal(self.server, response)
         if response.status_code < 300 or response.status_code in ok:
             return response
         raise refusal(self.server, response)
@@ -237,11 +244,24 @@ class ServerClient:
         return dict(self.request("GET", "/v1/account").json())
 
     def revoke(self, device: str) -> None:
-        self.request("DELETE", f"/v1/account/devices/{device}")
+        """Revoke a device: with a recovery credential this process learned from a backup it
+        opened, at once; without, another device only after the account's delay
+        (PendingError)."""
+        body = {"credential": None if self.credential is None else b64(self.credential)}
+        self.request("POST", f"/v1/account/devices/{device}/revoke", json=body)
 
-    def add_recovery_credential(self, credential: bytes) -> None:
+    def add_recovery_credential(self, credential: bytes) -> float | None:
+        """Register a credential's hash; returns when it becomes active (None: at once). A
+        credential this process learned from an opened backup proves the owner."""
         verifier = hashlib.sha256(credential).digest()
-        self.request("POST", "/v1/account/recovery-credentials", json={"verifier": b64(verifier)})
+        body = {
+            "verifier": b64(verifier),
+            "proof": None if self.credential is None else b64(self.credential),
+        }
+        response = self.request("POST", "/v1/account/recovery-credentials", json=body, ok=(202,))
+        if response.status_code == 202:
+            return float(response.json()["active_from"])
+        return None
 
 
 def _message(response: httpx.Response) -> str:
@@ -253,6 +273,23 @@ def _message(response: httpx.Response) -> str:
 
 class HardeningKeyDestroyedError(InputError):
     """The server destroyed the backup's OPRF key: the password can no longer open it."""
+
+
+def pending_refusal(server: str, response: httpx.Response) -> PendingError:
+    try:
+        answer = response.json()
+        message, pending = str(answer["message"]), dict(answer.get("pending") or {})
+    except (ValueError, KeyError, TypeError):
+        message, pending = "The server holds this action for the account's delay.", {}
+    when = pending.get("release_at")
+    if isinstance(when, int | float):
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when))
+        message += f" Run the same command again after {stamp}."
+    return PendingError(
+        f"{server}: {message} To stop it, run `seedguard account cancel` from any device of "
+        "the account.",
+        pending,
+    )
 
 
 def refusal(server: str, response: httpx.Response) -> SeedguardError:

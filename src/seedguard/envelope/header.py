@@ -267,6 +267,13 @@ def _parse_slot(raw: Any, index: int) -> Slot:
     return RecoverySlot(salt, nonce, wrapped)
 
 
+def parse_server_slot(raw: Any) -> ServerSlot:
+    """A server-hardened slot from its JSON form (as kept in an MPC device file)."""
+    if not isinstance(raw, dict) or raw.get("type") != "server":
+        raise _damaged("the server-hardened slot is malformed")
+    return _parse_server_slot(raw, 0)
+
+
 def _parse_server_slot(raw: dict[str, Any], index: int) -> ServerSlot:
     fields = {"handle", "kdf", "nonce", "server", "type", "wrapped"}
     if set(raw) != fields or not isinstance(raw["kdf"], dict):

@@ -161,9 +161,11 @@ def _finalize(state: oprf.Blind, evaluated: bytes) -> bytes:
         raise EnvelopeError("The hardening server answered with a malformed element.") from None
 
 
-def _open_server_slot(
+def _evaluate_server_slot(
     slot: ServerSlot, backup_id: str, password: Password, hook: KdfHook, service: OprfService
-) -> tuple[bytes, bytes]:
+) -> tuple[bytes, bytes, bytes]:
+    """(data key, slot key, proof) after one counted evaluation; WrongSecretError (with the
+    attempts left) when the password does not unwrap the slot."""
     argon = _password_kek(password, slot.salt, slot.kdf, hook)
     state = oprf.blind(password.encoded())
     evaluated, left = service.evaluate(slot.server, slot.handle, state.blinded_element)
@@ -181,6 +183,22 @@ def _open_server_slot(
             f"server at {slot.server} destroys this backup's key.",
             attempts_left=left,
         )
+    return data_key, kek, proof
+
+
+def server_slot_proof(
+    slot: ServerSlot, backup_id: str, password: Password, hook: KdfHook, service: OprfService
+) -> bytes:
+    """The proof that the password opens this hardened slot (SHA-256 of it is the server's
+    verifier), made with one counted evaluation and checked here first by unwrapping the
+    slot: what a device shows the server to re-create an MPC cloud share (docs/mpc.md)."""
+    return _evaluate_server_slot(slot, backup_id, password, hook, service)[2]
+
+
+def _open_server_slot(
+    slot: ServerSlot, backup_id: str, password: Password, hook: KdfHook, service: OprfService
+) -> tuple[bytes, bytes]:
+    data_key, kek, proof = _evaluate_server_slot(slot, backup_id, password, hook, service)
     # Opened all the same if the proof cannot be delivered: the attempt stays counted until
     # the next good open.
     with contextlib.suppress(SeedguardError):

@@ -124,6 +124,9 @@ class DeviceWallet:
     cloud_location: str
     cloud_backup_id: str
     protection: str
+    # The cloud envelope's server-hardened slot, as in its header (public): with the backup
+    # password it proves the owner to the server when the cloud share must be re-created.
+    cloud_slot: dict[str, Any] | None = None
 
 
 def keyring_available() -> bool:
@@ -216,7 +219,12 @@ class DeviceStore:
     # -- read and write -----------------------------------------------------------------------
 
     def save(
-        self, record: ShareRecord, cloud_location: str, cloud_backup_id: str, pin: str | None = None
+        self,
+        record: ShareRecord,
+        cloud_location: str,
+        cloud_backup_id: str,
+        pin: str | None = None,
+        cloud_slot: dict[str, Any] | None = None,
     ) -> DeviceWallet:
         """Write the device file (a new wallet, or a replacement after a refresh): the new
         file is written and read back before it replaces the old one."""
@@ -226,7 +234,11 @@ class DeviceStore:
         nonce = aead.random_nonce()
         fields = {
             **record.public(),
-            "cloud": {"location": cloud_location, "backup_id": cloud_backup_id},
+            "cloud": {
+                "location": cloud_location,
+                "backup_id": cloud_backup_id,
+                "server_slot": cloud_slot,
+            },
             "protection": protection,
             "kdf": kdf,
             "nonce": nonce.hex(),
@@ -245,7 +257,7 @@ class DeviceStore:
             temporary.unlink(missing_ok=True)
         if previous is not None and previous != kdf.get("keyring_entry"):
             _forget_keyring_entry(previous)
-        return DeviceWallet(record, cloud_location, cloud_backup_id, protection)
+        return DeviceWallet(record, cloud_location, cloud_backup_id, protection, cloud_slot)
 
     def _keyring_entry(self, path: Path) -> str | None:
         try:
@@ -272,7 +284,13 @@ class DeviceStore:
             ) from None
         record = ShareRecord.from_public(fields, secshare)
         cloud = fields["cloud"]
-        return DeviceWallet(record, cloud["location"], cloud["backup_id"], fields["protection"])
+        return DeviceWallet(
+            record,
+            cloud["location"],
+            cloud["backup_id"],
+            fields["protection"],
+            cloud.get("server_slot"),
+        )
 
     def remove(self, wallet_id: str) -> None:
         self.path(wallet_id).unlink(missing_ok=True)

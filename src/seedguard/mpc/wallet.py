@@ -27,12 +27,13 @@ from seedguard.backup.lifecycle import Backups
 from seedguard.client.mpc import MpcServer
 from seedguard.client.session import unb64
 from seedguard.envelope import MpcSharePayload, Password, RecoveryKey
-from seedguard.envelope.sealing import Secret
+from seedguard.envelope.header import ServerSlot, parse_server_slot
+from seedguard.envelope.sealing import Secret, server_slot_proof
 from seedguard.errors import InputError, SeedguardError, UnreachableError, UsageError
 from seedguard.hd.addresses import wif
 from seedguard.hd.descriptors import with_checksum
 from seedguard.hd.slip132 import Network
-from seedguard.mpc import chilldkg, frost, refresh, repairable
+from seedguard.mpc import chilldkg, frost, proofs, refresh, repairable
 from seedguard.mpc.dkg_errors import DkgError
 from seedguard.mpc.keys import (
     CLOUD,
@@ -137,9 +138,10 @@ class MpcWallets:
             wallet_id, srv.server, network, label, 0, CLOUD, _secshare(outputs[CLOUD]), key
         )
         rkey = RecoveryKey.generate() if recovery_key else None
-        backup_id = self._write_cloud(cloud_record, password, cloud, rkey, harden)
+        backup_id, slot = self._write_cloud(cloud_record, password, cloud, rkey, harden)
+        self._link_cloud(srv, cloud_record, slot, rkey)
         device_record = _as_device(cloud_record, _secshare(outputs[DEVICE]))
-        return _info(self.store.save(device_record, cloud, backup_id, pin), rkey)
+        return _info(self.store.save(device_record, cloud, backup_id, pin, _slot(slot)), rkey)
 
     def _write_cloud(
         self,
@@ -148,8 +150,9 @@ class MpcWallets:
         cloud: str,
         recovery_key: RecoveryKey | None,
         harden: bool,
-    ) -> str:
-        """Seal the cloud share, write it, read it back (Backups.create); the backup id."""
+    ) -> tuple[str, ServerSlot | None]:
+        """Seal the cloud share, write it, read it back (Backups.create); the backup id and
+        the envelope's server-hardened slot."""
         self.report(f"Sealing the cloud share and writing it to {cloud}")
         label = record.label or f"MPC wallet {fingerprint(record.key)}"
         result = self.backups.create(
@@ -167,7 +170,33 @@ class MpcWallets:
                 f"The cloud share could not be written to {failed[0].location} "
                 f"({failed[0].error}); nothing was kept on this device. Fix it and run again."
             )
-        return result.backup_id
+        slot = None if result.header is None else result.header.server_slot()
+        return result.backup_id, slot
+
+    def _link_cloud(
+        self,
+        srv: MpcServer,
+        cloud_record: ShareRecord,
+        slot: ServerSlot | None,
+        rkey: RecoveryKey | None,
+    ) -> None:
+        """Tell the server what the new cloud envelope offers to prove its owner later (its
+        OPRF key; a recovery-key verifier), with a proof of the cloud share. Not fatal: the
+        wallet works without it, and re-creating its cloud share then waits for the delay."""
+        try:
+            challenge, epoch = srv.challenge(cloud_record.wallet_id)
+            handle = None if slot is None or slot.server != srv.server else slot.handle
+            verifier = (
+                None if rkey is None else proofs.recovery_verifier(rkey.key, cloud_record.wallet_id)
+            )
+            digest = proofs.request_digest(b"cloud", handle or b"", verifier or b"")
+            proof = _prove(cloud_record, epoch, challenge, "cloud", digest)
+            srv.link_cloud(cloud_record.wallet_id, challenge, {CLOUD: proof}, handle, verifier)
+        except SeedguardError as exc:
+            self.report(
+                f"Could not register the cloud backup's proofs with {srv.server}: {exc.message} "
+                "Re-creating the cloud share from this device will need the account's delay."
+            )
 
     # -- sign ---------------------------------------------------------------------------------
 
@@ -231,12 +260,13 @@ class MpcWallets:
         srv = self._server(server)
         record, old_backup_id = self._matching_cloud_share(srv, cloud, password, backup_id)
         self.report("Re-creating this device's share with the server")
-        device_share = _repair(srv, record, DEVICE)
+        device_share, _ = _repair(srv, record, DEVICE)
         self.report("Refreshing all three shares")
         new_device, new_cloud = _refresh(srv, _as_device(record, device_share), record)
-        backup_id_new = self._write_cloud(new_cloud, password, cloud, None, harden=True)
-        device = self.store.save(new_device, cloud, backup_id_new, pin)
+        backup_id_new, slot = self._write_cloud(new_cloud, password, cloud, None, harden=True)
+        device = self.store.save(new_device, cloud, backup_id_new, pin, _slot(slot))
         srv.commit_refresh(record.wallet_id, new_device.epoch)
+        self._link_cloud(srv, new_cloud, slot, None)
         for stale in {old_backup_id, *self._older_shares(cloud, backup_id_new)}:
             self.report(f"Removing the old cloud share {stale[:8]}")
             try:
@@ -312,18 +342,44 @@ class MpcWallets:
         *,
         pin: str | None = None,
         recovery_key: bool = False,
+        old_recovery_key: RecoveryKey | None = None,
+        wait: bool = False,
     ) -> WalletInfo:
-        """Re-create a lost cloud share from the device and server shares."""
+        """Re-create a lost cloud share from the device and server shares.
+
+        That gives this device two shares, so the server asks for more than the device: the
+        cloud backup's password (proven through its hardened slot, which the device file
+        keeps: one counted attempt), its recovery key (`old_recovery_key`), or, with `wait`
+        or neither available, the account's delay (PendingError: run it again after)."""
         password_policy.check(password.text)
         device = self.store.load(self.store.find(wallet_id), pin)
         record = device.record
         srv = self._server(record.server)
+        gate_password = None
+        gate_recovery = None
+        if old_recovery_key is not None:
+            gate_recovery = proofs.recovery_proof(old_recovery_key.key, record.wallet_id)
+        elif not wait and device.cloud_slot is not None:
+            slot = parse_server_slot(device.cloud_slot)
+            if slot.server == srv.server:
+                self.report("Proving the cloud backup's password to the server (one attempt)")
+                proof = server_slot_proof(
+                    slot,
+                    device.cloud_backup_id,
+                    password,
+                    self.backups._kdf_hook,
+                    self.backups.hardening,
+                )
+                gate_password = (slot.handle, proof)
         self.report("Re-creating the cloud share with the server")
-        cloud_share = _repair(srv, record, CLOUD)
+        cloud_share, passed = _repair(srv, record, CLOUD, gate_password, gate_recovery)
+        if passed == "delay":
+            self.report("The delay announced earlier has passed: re-creating the cloud share")
         cloud_record = replace(record, participant=CLOUD, secshare=cloud_share)
         rkey = RecoveryKey.generate() if recovery_key else None
-        backup_id = self._write_cloud(cloud_record, password, cloud, rkey, harden=True)
-        return _info(self.store.save(record, cloud, backup_id, pin), rkey)
+        backup_id, new_slot = self._write_cloud(cloud_record, password, cloud, rkey, harden=True)
+        self._link_cloud(srv, cloud_record, new_slot, rkey)
+        return _info(self.store.save(record, cloud, backup_id, pin, _slot(new_slot)), rkey)
 
     def export_key(
         self, wallet_id: str, cloud: str, secret: Secret, pin: str | None = None
@@ -425,6 +481,10 @@ def _keygen(
     return outputs
 
 
+def _slot(slot: ServerSlot | None) -> dict[str, Any] | None:
+    return None if slot is None else slot.as_dict()
+
+
 def _secshare(output: chilldkg.DKGOutput) -> bytes:
     assert output.secshare is not None
     return output.secshare
@@ -455,20 +515,59 @@ def _check_same_wallet(state: dict[str, Any], record: ShareRecord) -> None:
         raise InputError("The server holds another key under this wallet id: aborted.")
 
 
-def _repair(srv: MpcServer, record: ShareRecord, target: int) -> bytes:
+def _prove(record: ShareRecord, epoch: int, challenge: bytes, purpose: str, digest: bytes) -> bytes:
+    if epoch != record.epoch:
+        raise InputError(
+            f"This share is from epoch {record.epoch} but the server is at {epoch}: the wallet "
+            "was refreshed elsewhere, and this share no longer works."
+        )
+    return proofs.prove_share(
+        record.secshare, record.wallet_id, epoch, record.participant, challenge, purpose, digest
+    )
+
+
+def _repair(
+    srv: MpcServer,
+    record: ShareRecord,
+    target: int,
+    password: tuple[bytes, bytes] | None = None,
+    recovery_proof: bytes | None = None,
+) -> tuple[bytes, str | None]:
     """Re-create `target`'s share with the server, this device acting as the other helper
-    (the repairable threshold scheme; neither helper's share is sent)."""
+    (the repairable threshold scheme; neither helper's share is sent). This helper proves its
+    share and commits to the delta it keeps; the server's contribution is checked the same
+    way. Returns (the share, how the server's cloud gate was passed)."""
     mine = record.participant
     helpers = sorted((SERVER, mine))
     deltas = repairable.repair_share_step_1(
         helpers, mine, int.from_bytes(record.secshare, "big"), target
     )
-    delta_from_server, sigma_server = srv.repair(record.wallet_id, target, deltas[SERVER])
+    commitment = proofs.commit(deltas[mine])
+    challenge, epoch = srv.challenge(record.wallet_id)
+    digest = proofs.request_digest(
+        b"repair", bytes([target]), scalar_bytes(deltas[SERVER]), commitment
+    )
+    proof = _prove(record, epoch, challenge, "repair", digest)
+    delta_from_server, sigma_server, kept, passed = srv.repair(
+        record.wallet_id,
+        target,
+        deltas[SERVER],
+        commitment,
+        challenge,
+        {mine: proof},
+        password,
+        recovery_proof,
+    )
+    server_pubshare = record.key.pubshares[SERVER]
+    if not proofs.contribution_ok(
+        helpers, SERVER, target, server_pubshare, [proofs.commit(delta_from_server), kept]
+    ) or not proofs.sigma_ok(sigma_server, kept, deltas[SERVER]):
+        raise CulpritError(SERVER)
     sigma_mine = repairable.repair_share_step_2([deltas[mine], delta_from_server])
     share = repairable.repair_share_step_3([sigma_server, sigma_mine])
     if share == 0 or public_key(scalar_bytes(share)) != record.key.pubshares[target]:
         raise CulpritError(SERVER)
-    return scalar_bytes(share)
+    return scalar_bytes(share), passed
 
 
 def _refresh(
@@ -476,7 +575,17 @@ def _refresh(
 ) -> tuple[ShareRecord, ShareRecord]:
     """Fresh shares for all three under the same key; the server's waits for commit."""
     mine = refresh.ZeroPolynomial.generate(T)
-    theirs, shares, epoch = srv.refresh(device.wallet_id, mine.commitment(), mine.share_for(SERVER))
+    challenge, current = srv.challenge(device.wallet_id)
+    digest = proofs.request_digest(
+        b"refresh", *mine.commitment(), scalar_bytes(mine.share_for(SERVER))
+    )
+    proven = {
+        DEVICE: _prove(device, current, challenge, "refresh", digest),
+        CLOUD: _prove(cloud, current, challenge, "refresh", digest),
+    }
+    theirs, shares, epoch = srv.refresh(
+        device.wallet_id, mine.commitment(), mine.share_for(SERVER), challenge, proven
+    )
     for participant in (DEVICE, CLOUD):
         refresh.verify_share(shares[participant], theirs, participant, "the server")
     commitments = [list(mine.commitment()), theirs]

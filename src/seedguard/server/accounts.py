@@ -95,29 +95,28 @@ def sign_in(
             raise Refused(403, "This device was revoked from its account.")
         session = Session(row.account_id, row.id)
     elif enroll_account is not None and credential is not None:
+        rc = db.recovery_credentials
         found = conn.execute(
-            sa.select(db.recovery_credentials.c.account_id).where(
-                db.recovery_credentials.c.verifier == _hash(credential)
-            )
+            sa.select(rc.c.account_id, rc.c.active_from).where(rc.c.verifier == _hash(credential))
         ).first()
         if found is None or not hmac.compare_digest(found.account_id, enroll_account):
             raise Refused(403, "The account recovery credential is not valid for that account.")
-        session = Session(enroll_account, device_id(key))
-        conn.execute(
-            sa.insert(db.devices).values(
-                id=session.device_id, account_id=enroll_account, public_key=key, created=now
+        if found.active_from is not None and found.active_from > now:
+            raise Refused(
+                403,
+                "This backup's account recovery credential is not active yet (it was added "
+                "while another existed, and waits for the account's delay): use an older "
+                "backup, or try again later.",
+                active_from=found.active_from,
             )
-        )
+        session = Session(enroll_account, device_id(key))
+        _add_device(conn, session, key, now)
         if revoke_others:
             revoke_all_but(conn, settings, session)
     elif register:
         session = Session(secrets.token_hex(16), device_id(key))
         conn.execute(sa.insert(db.accounts).values(id=session.account_id, created=now))
-        conn.execute(
-            sa.insert(db.devices).values(
-                id=session.device_id, account_id=session.account_id, public_key=key, created=now
-            )
-        )
+        _add_device(conn, session, key, now)
     else:
         raise Refused(403, "This device is not registered: register it or enroll it first.")
     token = secrets.token_bytes(32)
@@ -131,6 +130,19 @@ def sign_in(
         )
     )
     return token, session
+
+
+def _add_device(conn: Connection, session: Session, key: bytes, now: float) -> None:
+    added = db.insert_new(
+        conn,
+        db.devices,
+        id=session.device_id,
+        account_id=session.account_id,
+        public_key=key,
+        created=now,
+    )
+    if not added:  # the same key signed in twice at once: the other request registered it
+        raise Refused(409, "This device key was registered by a concurrent request: sign in again.")
 
 
 # Built once: every authenticated request runs it, and building a statement costs more
@@ -169,22 +181,81 @@ def list_devices(conn: Connection, session: Session) -> list[dict[str, object]]:
     ]
 
 
-def revoke(conn: Connection, settings: Settings, session: Session, target: str) -> None:
-    result = conn.execute(
+def _active_devices(conn: Connection, account: str) -> list[str]:
+    rows = conn.execute(
+        sa.select(db.devices.c.id).where(
+            db.devices.c.account_id == account, db.devices.c.revoked.is_(None)
+        )
+    ).all()
+    return [r.id for r in rows]
+
+
+def has_active_credential(conn: Connection, settings: Settings, account: str) -> bool:
+    rc = db.recovery_credentials
+    row = conn.execute(
+        sa.select(rc.c.verifier)
+        .where(
+            rc.c.account_id == account,
+            sa.or_(rc.c.active_from.is_(None), rc.c.active_from <= settings.clock()),
+        )
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def revoke(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    target: str,
+    credential: bytes | None = None,
+    events: list[dict[str, object]] | None = None,
+) -> None:
+    """Revoke a device of this account. This device itself: at once, unless it is the last
+    one and no recovery credential exists (the account would be locked for good). Another
+    device: at once with an active recovery credential as proof; otherwise after the
+    account's delay, announced and cancellable (server/guard.py)."""
+    from seedguard.server import guard
+
+    found = conn.execute(
+        sa.select(db.devices.c.revoked).where(
+            db.devices.c.id == target, db.devices.c.account_id == session.account_id
+        )
+    ).first()
+    if found is None:
+        raise not_found(f"Device {target}")
+    if found.revoked is not None:
+        return
+    if target == session.device_id:
+        others = [d for d in _active_devices(conn, session.account_id) if d != target]
+        if not others and not has_active_credential(conn, settings, session.account_id):
+            raise Refused(
+                409,
+                "This is the account's last device and the account has no recovery "
+                "credential: revoking it would lock the account for good. Make a backup "
+                "first (it registers a credential), or enroll another device.",
+            )
+    elif not guard.has_credential_proof(conn, settings, session, credential):
+        guard.wait_or_proceed(
+            conn, settings, session, "revoke-device", target, None, [] if events is None else events
+        )
+    conn.execute(
         sa.update(db.devices)
         .where(db.devices.c.id == target, db.devices.c.account_id == session.account_id)
         .values(revoked=sa.func.coalesce(db.devices.c.revoked, settings.clock()))
     )
-    if result.rowcount == 0:
-        raise not_found(f"Device {target}")
     conn.execute(sa.delete(db.tokens).where(db.tokens.c.device_id == target))
+    guard.cancel_for_devices(conn, settings, sa.select(sa.literal(target)))
 
 
 def revoke_all_but(conn: Connection, settings: Settings, session: Session) -> None:
+    from seedguard.server import guard
+
     others = sa.select(db.devices.c.id).where(
         db.devices.c.account_id == session.account_id, db.devices.c.id != session.device_id
     )
     conn.execute(sa.delete(db.tokens).where(db.tokens.c.device_id.in_(others)))
+    guard.cancel_for_devices(conn, settings, others)
     conn.execute(
         sa.update(db.devices)
         .where(
@@ -197,22 +268,53 @@ def revoke_all_but(conn: Connection, settings: Settings, session: Session) -> No
 
 
 def add_recovery_credential(
-    conn: Connection, settings: Settings, session: Session, verifier: bytes
-) -> None:
-    """Register SHA-256(credential); the credential itself stays in the user's backups."""
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    verifier: bytes,
+    proof: bytes | None = None,
+    events: list[dict[str, object]] | None = None,
+) -> float | None:
+    """Register SHA-256(credential); the credential itself stays in the user's backups.
+
+    The account's first credential works at once, and so does one added with an active
+    credential as proof. Otherwise (a device adding one while others exist: what a thief with
+    the phone would do to keep a way back in) it works only after the account's delay,
+    announced and cancellable; returns when it becomes active (None: now)."""
+    from seedguard.server import guard
+
     if len(verifier) != 32:
         raise Refused(400, "verifier must be the 32-byte SHA-256 of the credential.")
+    rc = db.recovery_credentials
     exists = conn.execute(
-        sa.select(db.recovery_credentials.c.account_id).where(
-            db.recovery_credentials.c.verifier == verifier
-        )
+        sa.select(rc.c.account_id, rc.c.active_from).where(rc.c.verifier == verifier)
     ).first()
     if exists is not None:
         if exists.account_id != session.account_id:
             raise Refused(409, "That credential is already in use.")
-        return
-    conn.execute(
-        sa.insert(db.recovery_credentials).values(
-            verifier=verifier, account_id=session.account_id, created=settings.clock()
+        return None if exists.active_from is None else float(exists.active_from)
+    active_from = None
+    if has_active_credential(conn, settings, session.account_id) and not (
+        guard.has_credential_proof(conn, settings, session, proof)
+    ):
+        pending = guard.record(
+            conn,
+            settings,
+            session,
+            "add-credential",
+            verifier.hex(),
+            None,
+            [] if events is None else events,
         )
+        active_from = pending.release_at
+    added = db.insert_new(
+        conn,
+        rc,
+        verifier=verifier,
+        account_id=session.account_id,
+        created=settings.clock(),
+        active_from=active_from,
     )
+    if not added:
+        raise Refused(409, "That credential was registered by a concurrent request: try again.")
+    return active_from

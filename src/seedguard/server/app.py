@@ -6,15 +6,16 @@ every route; the OpenAPI schema is served at /openapi.json.
 
 import base64
 import binascii
+import contextlib
 import functools
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request, Response, Security
+from fastapi import FastAPI, Header, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,20 +29,26 @@ from prometheus_client import (
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seedguard import __version__
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
-from seedguard.server import accounts, hardening, mpc, social, vault
+from seedguard.server import accounts, guard, hardening, mpc, social, vault
 from seedguard.server.accounts import Session
 from seedguard.server.db import Database
 from seedguard.server.logs import LOGGER
 from seedguard.server.ratelimit import RateLimiter
-from seedguard.server.refusals import Refused, unauthenticated
+from seedguard.server.refusals import KeepWrites, Refused, unauthenticated
 from seedguard.server.settings import Settings
 
 B64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]*$", max_length=512)]
 SealedB64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]*$", max_length=90_000)]
-ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+# Pydantic's patterns run on Rust's regex engine, where "$" is the end of the text only (not
+# before a final newline, as in Python's re). Free text: no control characters, no NUL (which
+# PostgreSQL refuses to store) and no unpaired surrogate (which no encoding stores).
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+ETAG = re.compile(r'(?:W/)?"?(\d{1,10})"?')  # fullmatch; a generation fits in 31 bits
+MAX_INT = 2**31 - 1  # PostgreSQL's integer: larger values are refused as input, not stored
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -112,6 +119,29 @@ class AccountOut(BaseModel):
 
 class VerifierIn(BaseModel):
     verifier: B64
+    proof: B64 | None = None  # an active recovery credential of the account
+
+
+class CredentialProofIn(BaseModel):
+    credential: B64 | None = None  # an active recovery credential of the account
+
+
+class PendingItem(BaseModel):
+    id: str
+    kind: str
+    what: str
+    target: str
+    created: float
+    release_at: float
+    requested_by: str
+
+
+class PendingOut(BaseModel):
+    pending: list[PendingItem]
+
+
+class PendingCancelIn(BaseModel):
+    id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")] | None = None
 
 
 class ObjectOut(BaseModel):
@@ -206,6 +236,7 @@ class DepositsOut(BaseModel):
 
 class DelayIn(BaseModel):
     seconds: Annotated[float, Field(gt=0, le=365 * 86400)]
+    credential: B64 | None = None
 
 
 class DelayOut(BaseModel):
@@ -213,7 +244,7 @@ class DelayOut(BaseModel):
 
 
 class RequestIn(BaseModel):
-    label: Annotated[str, Field(min_length=1, max_length=64)]
+    label: Annotated[str, Field(min_length=1, max_length=64, pattern=TEXT)]
     public_key: Annotated[str, Field(pattern=r"^age1[0-9a-z]{20,100}$")]
 
 
@@ -241,11 +272,12 @@ class ApproveOut(BaseModel):
 
 
 class WebhookIn(BaseModel):
-    url: Annotated[str, Field(max_length=512)] | None
+    url: Annotated[str, Field(max_length=512, pattern=TEXT)] | None
+    credential: B64 | None = None
 
 
 class CancelIn(BaseModel):
-    code: Annotated[str, Field(max_length=16)] | None = None
+    code: Annotated[str, Field(max_length=16, pattern=TEXT)] | None = None
 
 
 class CancelOut(BaseModel):
@@ -294,7 +326,9 @@ class Edge:
         try:
             wait = server.ip_limiter.allow(client)
             length = _content_length(scope)
-            if wait:
+            if _has_nul(scope):
+                await _refuse(send_status, 400, "The address holds a NUL character.")
+            elif wait:
                 server.rate_limited.inc()
                 await _refuse(send_status, 429, "Too many requests from this address.", wait)
             elif length is not None and length > server.settings.max_request_bytes:
@@ -321,6 +355,12 @@ class Edge:
                         "account": scope.get("state", {}).get("account"),
                     },
                 )
+
+
+def _has_nul(scope: Scope) -> bool:
+    """A NUL in the (decoded) path or query: PostgreSQL cannot compare it, nothing is named so."""
+    query = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
 
 
 class _TooLarge(Exception):
@@ -386,7 +426,7 @@ class MpcMessageOut(BaseModel):
 class MpcKeyOut(BaseModel):
     wallet_id: str
     status: str
-    epoch: int
+    epoch: int = Field(ge=0, le=MAX_INT)
     thresh_pk: str | None
     pubshares: list[str] | None = None
     refresh_pending: bool = False
@@ -408,7 +448,7 @@ class MpcNonce(BaseModel):
 
 class MpcNoncesOut(BaseModel):
     nonces: list[MpcNonce]
-    epoch: int
+    epoch: int = Field(ge=0, le=MAX_INT)
 
 
 class MpcSignIn(BaseModel):
@@ -421,33 +461,68 @@ class MpcSignOut(BaseModel):
     psig: str
 
 
+class MpcChallengeOut(BaseModel):
+    challenge: str
+    epoch: int = Field(ge=0, le=MAX_INT)
+    expires_in: int
+
+
+class ShareProofs(BaseModel):
+    """A proof for a participant's share, by participant id ("0" the device, "2" the cloud)."""
+
+    model_config = {"extra": "forbid"}
+    device: B64 | None = Field(default=None, alias="0")
+    cloud: B64 | None = Field(default=None, alias="2")
+
+
+class PasswordProofIn(BaseModel):
+    handle: B64
+    proof: B64
+
+
 class MpcRepairIn(BaseModel):
-    target: int
+    target: int = Field(ge=0, le=2)
     delta: B64
+    commitment: B64
+    challenge: B64
+    proofs: ShareProofs
+    password: PasswordProofIn | None = None
+    recovery_proof: B64 | None = None
 
 
 class MpcRepairOut(BaseModel):
     delta: str
     sigma: str
+    commitment: str
+    gate: str | None
 
 
 class MpcRefreshIn(BaseModel):
     commitment: list[B64] = Field(max_length=8)
     share: B64
+    challenge: B64
+    proofs: ShareProofs
+
+
+class MpcCloudIn(BaseModel):
+    challenge: B64
+    proofs: ShareProofs
+    handle: B64 | None
+    recovery_verifier: B64 | None
 
 
 class MpcRefreshOut(BaseModel):
     commitment: list[str]
     shares: dict[str, str]
-    epoch: int
+    epoch: int = Field(ge=0, le=MAX_INT)
 
 
 class MpcEpochIn(BaseModel):
-    epoch: int
+    epoch: int = Field(ge=0, le=MAX_INT)
 
 
 class MpcEpochOut(BaseModel):
-    epoch: int
+    epoch: int = Field(ge=0, le=MAX_INT)
 
 
 def _scalar(text: str, what: str) -> int:
@@ -455,6 +530,11 @@ def _scalar(text: str, what: str) -> int:
     if value >= CURVE_ORDER:
         raise Refused(400, f"{what} is not a scalar below the group order.")
     return value
+
+
+def _proofs(body: ShareProofs) -> dict[int, bytes]:
+    found = {0: body.device, 2: body.cloud}
+    return {i: unb64(v, f"proofs.{i}", 64) for i, v in found.items() if v is not None}
 
 
 def _key_out(described: dict[str, Any]) -> MpcKeyOut:
@@ -587,7 +667,27 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"error": exc.message, **exc.extra}, exc.status, headers=headers)
+        key = "message" if exc.status < 300 else "error"  # 202: recorded, not refused
+        return JSONResponse({key: exc.message, **exc.extra}, exc.status, headers=headers)
+
+    @contextlib.contextmanager
+    def announced(events: list[social.Event]) -> Iterator[None]:
+        """Deliver the events once the transaction inside has committed (also when it ends
+        with a refusal whose writes stand, such as a recorded pending action)."""
+        try:
+            yield
+        except KeepWrites:
+            server.deliver(events)
+            raise
+        server.deliver(events)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """FastAPI's own refusals (no such route, method not allowed) in the same shape."""
+        message = {404: "No such route.", 405: "This route does not take that method."}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -668,22 +768,72 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
             devices=[DeviceOut.model_validate(d) for d in devices],
         )
 
+    def revoke_device(
+        device: str, credential: bytes | None, request: Request, token: Token
+    ) -> Response:
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            me = auth(conn, request, token)
+            accounts.revoke(conn, settings, me, device, credential, events)
+        return Response(status_code=204)
+
     @app.delete("/v1/account/devices/{device}", tags=["accounts"], status_code=204)
     @on_database
     def revoke(device: str, request: Request, token: Token) -> Response:
-        """Revoke a device of this account: its tokens stop working at once."""
-        with database.transaction() as conn:
-            accounts.revoke(conn, settings, auth(conn, request, token), device)
-        return Response(status_code=204)
+        """Revoke a device of this account: this device at once (not the last one of an
+        account without a recovery credential); another after the account's delay (202)."""
+        return revoke_device(device, None, request, token)
+
+    @app.post("/v1/account/devices/{device}/revoke", tags=["accounts"], status_code=204)
+    @on_database
+    def revoke_with_proof(
+        device: str, body: CredentialProofIn, request: Request, token: Token
+    ) -> Response:
+        """Revoke a device; with an active recovery credential as proof, another device too
+        at once (its tokens stop working)."""
+        credential = None if body.credential is None else unb64(body.credential, "credential", 32)
+        return revoke_device(device, credential, request, token)
 
     @app.post("/v1/account/recovery-credentials", tags=["accounts"], status_code=204)
     @on_database
     def add_credential(body: VerifierIn, request: Request, token: Token) -> Response:
-        """Register SHA-256 of an account recovery credential."""
+        """Register SHA-256 of an account recovery credential: active at once when it is the
+        first, or with an active credential as `proof`; otherwise after the delay (202)."""
         verifier = unb64(body.verifier, "verifier", 32)
-        with database.transaction() as conn:
-            accounts.add_recovery_credential(conn, settings, auth(conn, request, token), verifier)
-        return Response(status_code=204)
+        proof = None if body.proof is None else unb64(body.proof, "proof", 32)
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            me = auth(conn, request, token)
+            active_from = accounts.add_recovery_credential(
+                conn, settings, me, verifier, proof, events
+            )
+        if active_from is None:
+            return Response(status_code=204)
+        return JSONResponse(
+            {
+                "message": "Announced to every device of the account; it works from then, "
+                "unless one of them cancels it.",
+                "active_from": active_from,
+            },
+            202,
+        )
+
+    @app.get("/v1/account/pending", tags=["accounts"])
+    @on_database
+    def pending(request: Request, token: Token) -> PendingOut:
+        """Actions this account's devices asked for that wait for the delay."""
+        with database.read() as conn:
+            items = guard.list_pending(conn, auth(conn, request, token))
+        return PendingOut(pending=[PendingItem.model_validate(p.as_dict()) for p in items])
+
+    @app.post("/v1/account/pending/cancel", tags=["accounts"])
+    @on_database
+    def cancel_pending(body: PendingCancelIn, request: Request, token: Token) -> CancelOut:
+        """Any device of the account stops one pending action (or all)."""
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            ids = guard.cancel(conn, settings, auth(conn, request, token), body.id, events)
+        return CancelOut(cancelled=ids)
 
     # -- vault -------------------------------------------------------------------------------
 
@@ -863,8 +1013,11 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     def set_delay(body: DelayIn, request: Request, token: Token) -> DelayOut:
         """How long released shares wait after a recovery request is approved (the owner's
         window to cancel); at least the server's minimum."""
-        with database.transaction() as conn:
-            seconds = social.set_delay(conn, settings, auth(conn, request, token), body.seconds)
+        credential = None if body.credential is None else unb64(body.credential, "credential", 32)
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            me = auth(conn, request, token)
+            seconds = social.set_delay(conn, settings, me, body.seconds, credential, events)
         return DelayOut(seconds=seconds)
 
     @app.post("/v1/social/requests", tags=["social"])
@@ -911,8 +1064,11 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     @on_database
     def set_webhook(body: WebhookIn, request: Request, token: Token) -> Response:
         """Also POST this account's events to a URL (null: stop)."""
-        with database.transaction() as conn:
-            social.set_webhook(conn, settings, auth(conn, request, token), body.url)
+        credential = None if body.credential is None else unb64(body.credential, "credential", 32)
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            me = auth(conn, request, token)
+            social.set_webhook(conn, settings, me, body.url, credential, events)
         return Response(status_code=204)
 
     @app.get("/v1/social/requests/{code}/shares", tags=["social"])
@@ -925,7 +1081,9 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
 
     @app.get("/v1/notifications", tags=["social"])
     @on_database
-    def notifications(request: Request, token: Token, after: int = 0) -> NotificationsOut:
+    def notifications(
+        request: Request, token: Token, after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0
+    ) -> NotificationsOut:
         """Events for this account's devices (recovery requested, approved, cancelled)."""
         with database.read() as conn:
             items = social.notifications(conn, auth(conn, request, token), after)
@@ -1026,13 +1184,77 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     def mpc_repair(
         wallet_id: str, body: MpcRepairIn, request: Request, token: Token
     ) -> MpcRepairOut:
-        """The server as a helper in re-creating a lost share (repairable threshold scheme)."""
+        """The server as a helper in re-creating a lost share (repairable threshold scheme),
+        for a requester that proves the other helper's share; the cloud share also needs
+        the backup password's proof, the recovery key's, or the delay (202)."""
         delta_in = _scalar(body.delta, "delta")
-        with database.read() as conn:
-            delta, sigma = mpc.repair(
-                conn, settings, auth(conn, request, token), wallet_id, body.target, delta_in
+        commitment = unb64(body.commitment, "commitment", 33)
+        gate = mpc.CloudGate(
+            password_handle=None
+            if body.password is None
+            else unb64(body.password.handle, "handle"),
+            password_proof=None
+            if body.password is None
+            else unb64(body.password.proof, "proof", 32),
+            recovery_proof=None
+            if body.recovery_proof is None
+            else unb64(body.recovery_proof, "recovery_proof", 32),
+        )
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            delta, sigma, kept, passed = mpc.repair(
+                conn,
+                settings,
+                auth(conn, request, token),
+                wallet_id,
+                body.target,
+                delta_in,
+                commitment,
+                unb64(body.challenge, "challenge", 32),
+                _proofs(body.proofs),
+                gate,
+                events,
             )
-        return MpcRepairOut(delta=b64(scalar_bytes(delta)), sigma=b64(scalar_bytes(sigma)))
+        return MpcRepairOut(
+            delta=b64(scalar_bytes(delta)),
+            sigma=b64(scalar_bytes(sigma)),
+            commitment=b64(kept),
+            gate=passed,
+        )
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/challenge", tags=["mpc"])
+    @on_database
+    def mpc_challenge(wallet_id: str, request: Request, token: Token) -> MpcChallengeOut:
+        """A one-use challenge that this session's share proofs for this wallet sign."""
+        with database.transaction() as conn:
+            value, epoch = mpc.issue_challenge(
+                conn, settings, auth(conn, request, token), wallet_id
+            )
+        return MpcChallengeOut(challenge=b64(value), epoch=epoch, expires_in=int(mpc.CHALLENGE_TTL))
+
+    @app.put("/v1/mpc/wallets/{wallet_id}/cloud", tags=["mpc"], status_code=204)
+    @on_database
+    def mpc_cloud(wallet_id: str, body: MpcCloudIn, request: Request, token: Token) -> Response:
+        """What the cloud envelope offers to gate a later re-creation of the cloud share
+        (its OPRF key's handle, a recovery-key verifier); needs the cloud share's proof."""
+        handle = None if body.handle is None else unb64(body.handle, "handle")
+        verifier = (
+            None
+            if body.recovery_verifier is None
+            else unb64(body.recovery_verifier, "recovery_verifier", 32)
+        )
+        with database.transaction() as conn:
+            mpc.link_cloud(
+                conn,
+                settings,
+                auth(conn, request, token),
+                wallet_id,
+                unb64(body.challenge, "challenge", 32),
+                _proofs(body.proofs),
+                handle,
+                verifier,
+            )
+        return Response(status_code=204)
 
     @app.post("/v1/mpc/wallets/{wallet_id}/refresh", tags=["mpc"])
     @on_database
@@ -1044,7 +1266,14 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         share = _scalar(body.share, "share")
         with database.transaction() as conn:
             mine, shares, epoch = mpc.start_refresh(
-                conn, settings, auth(conn, request, token), wallet_id, commitment, share
+                conn,
+                settings,
+                auth(conn, request, token),
+                wallet_id,
+                commitment,
+                share,
+                unb64(body.challenge, "challenge", 32),
+                _proofs(body.proofs),
             )
         return MpcRefreshOut(
             commitment=[b64(c) for c in mine],
@@ -1078,8 +1307,8 @@ def _precondition(if_match: str | None, if_none_match: str | None) -> int | None
         raise Refused(
             428, 'Say what you replace: If-None-Match: * to create, If-Match: "<generation>".'
         )
-    match = ETAG.match(if_match.strip())
-    if not match:
+    match = ETAG.fullmatch(if_match.strip())
+    if not match or int(match.group(1)) > MAX_INT:
         raise Refused(400, 'If-Match takes a generation, as in If-Match: "3".')
     return int(match.group(1))
 

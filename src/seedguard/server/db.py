@@ -62,6 +62,9 @@ recovery_credentials = sa.Table(
     sa.Column("verifier", sa.LargeBinary(32), primary_key=True),
     sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
+    # Migration 0004: a credential added while the account already has one works only from
+    # here (the account's delay later, announced and cancellable); NULL: at once.
+    sa.Column("active_from", sa.Float, nullable=True),
 )
 
 vault = sa.Table(
@@ -181,6 +184,11 @@ mpc_wallets = sa.Table(
     sa.Column("dkg_hostpubkeys", sa.LargeBinary, nullable=True),
     sa.Column("dkg_cmsg1", sa.LargeBinary, nullable=True),
     sa.Column("created", sa.Float, nullable=False),
+    # Migration 0004: what gates re-creating the cloud share from the device (docs/mpc.md):
+    # the OPRF key id of the cloud envelope's hardened slot, and SHA-256 of a value derived
+    # from the cloud envelope's recovery key.
+    sa.Column("cloud_key_id", sa.String(64), nullable=True),
+    sa.Column("recovery_verifier", sa.LargeBinary(32), nullable=True),
 )
 
 mpc_nonces = sa.Table(
@@ -193,6 +201,59 @@ mpc_nonces = sa.Table(
     sa.Column("pubnonce", sa.LargeBinary(66), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
 )
+
+
+# Migration 0004. A one-use challenge that a share proof signs (mpc/proofs.py), issued to one
+# session for one wallet.
+mpc_challenges = sa.Table(
+    "mpc_challenges",
+    metadata,
+    sa.Column("challenge", sa.LargeBinary(32), primary_key=True),
+    sa.Column("wallet_id", sa.String(32), nullable=False),
+    sa.Column("device_id", sa.String(32), nullable=False),
+    sa.Column("expires", sa.Float, nullable=False),
+)
+
+# Migration 0004. An action a device asked for that must wait for the account's delay
+# (announced to every device and the webhook, cancellable from any of them): server/guard.py.
+pending_actions = sa.Table(
+    "pending_actions",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("device_id", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(64), nullable=False),
+    sa.Column("value", sa.String(512), nullable=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("release_at", sa.Float, nullable=False),
+    sa.Column("cancelled", sa.Float, nullable=True),
+    sa.Column("done", sa.Float, nullable=True),
+)
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def insert_new(conn: Connection, table: sa.Table, **values: Any) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: True when the row was added. Two concurrent first
+    inserts of one key get one row and one False, never a unique violation (a 500)."""
+    result = conn.execute(_insert(conn, table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+def upsert(conn: Connection, table: sa.Table, key: str, **values: Any) -> None:
+    """INSERT, or UPDATE the row with the same `key` (one statement: no race)."""
+    statement = _insert(conn, table).values(**values)
+    changed = {k: v for k, v in values.items() if k != key}
+    conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
 
 
 def default_url(home: Path) -> str:
@@ -321,8 +382,21 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self._writers, self.engine.begin() as conn:
-            yield conn
+        """One transaction, committed when the block ends, or when it raises KeepWrites (a
+        refusal whose writes stand); rolled back on any other exception."""
+        from seedguard.server.refusals import KeepWrites
+
+        with self._writers, self.engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                yield conn
+            except KeepWrites:
+                trans.commit()
+                raise
+            except BaseException:
+                trans.rollback()
+                raise
+            trans.commit()
 
     async def run(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `work` (which uses this database) for an async route. SQLite is in-process and

@@ -10,6 +10,8 @@ to any number of processes, get one signature and one refusal.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from seedguard.mpc import chilldkg, frost, refresh, repairable
+from seedguard.mpc import proofs as share_proofs
 from seedguard.mpc.dkg_errors import DkgError
-from seedguard.mpc.keys import CLOUD, DEVICE, SERVER, GroupKey, T
+from seedguard.mpc.keys import CLOUD, DEVICE, NAMES, SERVER, GroupKey, T
 from seedguard.primitives import aead
 from seedguard.primitives.secp256k1 import base_mul, scalar_bytes
-from seedguard.server import db
+from seedguard.server import db, guard, hardening, social
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
@@ -370,6 +373,125 @@ def sign(
 # --- Repair and refresh ------------------------------------------------------------------------
 
 
+CHALLENGE_TTL = 300.0  # seconds a share-proof challenge lives
+
+
+def issue_challenge(
+    conn: Connection, settings: Settings, session: Session, wallet_id: str
+) -> tuple[bytes, int]:
+    """A one-use challenge for this session's share proofs on this wallet, and the epoch the
+    proofs are made at."""
+    wallet = load(conn, settings, session, wallet_id)
+    _active(wallet)
+    now = settings.clock()
+    c = db.mpc_challenges
+    conn.execute(sa.delete(c).where(c.c.expires < now))
+    challenge = secrets.token_bytes(32)
+    conn.execute(
+        sa.insert(c).values(
+            challenge=challenge,
+            wallet_id=wallet_id,
+            device_id=session.device_id,
+            expires=now + CHALLENGE_TTL,
+        )
+    )
+    return challenge, wallet.epoch
+
+
+def _check_proofs(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    wallet: Wallet,
+    challenge: bytes,
+    purpose: str,
+    digest: bytes,
+    proofs: dict[int, bytes],
+    needed: tuple[int, ...],
+) -> None:
+    """Consume the challenge (this session's, for this wallet) and check a share proof for
+    every participant in `needed` against its public share."""
+    key, _ = _active(wallet)
+    c = db.mpc_challenges
+    row = conn.execute(
+        sa.delete(c)
+        .where(c.c.challenge == challenge)
+        .returning(c.c.wallet_id, c.c.device_id, c.c.expires)
+    ).first()
+    if (
+        row is None
+        or row.wallet_id != wallet.id
+        or row.device_id != session.device_id
+        or row.expires < settings.clock()
+    ):
+        raise Refused(
+            403,
+            "The proof challenge is unknown, used, expired or another session's: ask for a "
+            "new one.",
+        )
+    for participant in needed:
+        proof = proofs.get(participant)
+        if proof is None or not share_proofs.verify_share_proof(
+            proof,
+            key.pubshares[participant],
+            wallet.id,
+            wallet.epoch,
+            participant,
+            challenge,
+            purpose,
+            digest,
+        ):
+            raise Refused(
+                403,
+                f"This request needs a proof that the caller holds {NAMES[participant]}'s "
+                "share, and none valid was given.",
+                participant=participant,
+            )
+
+
+@dataclass(frozen=True)
+class CloudGate:
+    """What a request to re-create the cloud share offers beyond the device share."""
+
+    password_handle: bytes | None = None
+    password_proof: bytes | None = None
+    recovery_proof: bytes | None = None
+
+
+def _gate_cloud_repair(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    wallet_id: str,
+    gate: CloudGate,
+    events: list[social.Event],
+) -> str:
+    """The device share plus the server's would give the device two shares: it also needs
+    the backup password (proven through the cloud envelope's OPRF key: the proof exists only
+    after a counted evaluation with the right password), the recovery key, or the account's
+    delay, announced and cancellable. Returns which."""
+    w = db.mpc_wallets
+    row = conn.execute(
+        sa.select(w.c.cloud_key_id, w.c.recovery_verifier).where(w.c.id == wallet_id)
+    ).one()
+    if gate.password_handle is not None and gate.password_proof is not None:
+        kid = hardening.key_id(gate.password_handle)
+        if row.cloud_key_id is None or not hmac.compare_digest(str(row.cloud_key_id), kid):
+            raise Refused(403, "That OPRF key is not this wallet's cloud backup key.")
+        if hardening.prove(conn, settings, gate.password_handle, gate.password_proof) < 0:
+            raise Refused(403, "The backup password proof does not match.")
+        return "password"
+    if gate.recovery_proof is not None:
+        digest = hashlib.sha256(gate.recovery_proof).digest()
+        if row.recovery_verifier is None or not hmac.compare_digest(
+            bytes(row.recovery_verifier), digest
+        ):
+            raise Refused(403, "The recovery key proof does not match this wallet's.")
+        return "recovery-key"
+    guard.wait_or_proceed(conn, settings, session, "repair-cloud", wallet_id, None, events)
+    return "delay"
+
+
 def repair(
     conn: Connection,
     settings: Settings,
@@ -377,19 +499,75 @@ def repair(
     wallet_id: str,
     target: int,
     delta_in: int,
-) -> tuple[int, int]:
-    """The server as one of two helpers re-creating participant `target`'s share: takes the
-    other helper's delta for the server; returns (the server's delta for the other helper,
-    the server's sigma for the target)."""
+    commitment: bytes,
+    challenge: bytes,
+    proofs: dict[int, bytes],
+    gate: CloudGate,
+    events: list[social.Event],
+) -> tuple[int, int, bytes, str | None]:
+    """The server as one of two helpers re-creating participant `target`'s share.
+
+    The requester plays the other helper: it proves it holds that helper's share (bound to
+    this request), and commits to the delta it keeps, so the delta it sends for the server
+    is checked to be its share of a proper split (δ·G + D = λ·P), not a value chosen to
+    cancel the server's mask. Re-creating the cloud share also passes the cloud gate.
+    Returns (the server's delta for the other helper, the server's sigma for the target,
+    the commitment to the delta the server kept, how the cloud gate was passed)."""
     wallet = load(conn, settings, session, wallet_id)
-    _, share = _active(wallet)
+    key, share = _active(wallet)
     if target not in (DEVICE, CLOUD):
         raise Refused(400, "target must be 0 (the device) or 2 (the cloud share).")
     other = CLOUD if target == DEVICE else DEVICE
+    digest = share_proofs.request_digest(
+        b"repair", bytes([target]), scalar_bytes(delta_in), commitment
+    )
+    _check_proofs(conn, settings, session, wallet, challenge, "repair", digest, proofs, (other,))
     helpers = sorted((SERVER, other))
+    if not share_proofs.contribution_ok(
+        helpers, other, target, key.pubshares[other], [share_proofs.commit(delta_in), commitment]
+    ):
+        raise Refused(400, "The repair delta is not a proper split of the helper's share.")
+    passed = None
+    if target == CLOUD:
+        passed = _gate_cloud_repair(conn, settings, session, wallet_id, gate, events)
     deltas = repairable.repair_share_step_1(helpers, SERVER, int.from_bytes(share, "big"), target)
     sigma = repairable.repair_share_step_2([deltas[SERVER], delta_in])
-    return deltas[other], sigma
+    return deltas[other], sigma, share_proofs.commit(deltas[SERVER]), passed
+
+
+def link_cloud(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    wallet_id: str,
+    challenge: bytes,
+    proofs: dict[int, bytes],
+    handle: bytes | None,
+    recovery_verifier: bytes | None,
+) -> None:
+    """Record what gates a later re-creation of the cloud share: the cloud envelope's OPRF key
+    (its handle) and a recovery-key verifier. Only the holder of the cloud share may say."""
+    wallet = load(conn, settings, session, wallet_id)
+    digest = share_proofs.request_digest(b"cloud", handle or b"", recovery_verifier or b"")
+    _check_proofs(conn, settings, session, wallet, challenge, "cloud", digest, proofs, (CLOUD,))
+    kid = None
+    if handle is not None:
+        kid = hardening.key_id(handle)
+        owned = conn.execute(
+            sa.select(db.oprf_keys.c.id).where(
+                db.oprf_keys.c.id == kid, db.oprf_keys.c.account_id == session.account_id
+            )
+        ).first()
+        if owned is None:
+            raise not_found("That OPRF key")
+    if recovery_verifier is not None and len(recovery_verifier) != 32:
+        raise Refused(400, "recovery_verifier must be 32 bytes.")
+    w = db.mpc_wallets
+    conn.execute(
+        sa.update(w)
+        .where(w.c.id == wallet_id)
+        .values(cloud_key_id=kid, recovery_verifier=recovery_verifier)
+    )
 
 
 def start_refresh(
@@ -399,13 +577,24 @@ def start_refresh(
     wallet_id: str,
     device_commitment: list[bytes],
     share_for_server: int,
+    challenge: bytes,
+    proofs: dict[int, bytes],
 ) -> tuple[tuple[bytes, ...], dict[int, int], int]:
     """Deal the server's zero polynomial and add the device's: the server's next share is
-    kept pending until `commit_refresh`. Returns (commitment, shares for 0 and 2, next epoch)."""
+    kept pending until `commit_refresh`. Only a requester proving both the device's and the
+    cloud's shares (after a recovery, or holding both) may refresh: a thief with the device
+    alone cannot re-key the cloud share away from its owner. Returns (commitment, shares
+    for 0 and 2, next epoch)."""
     wallet = load(conn, settings, session, wallet_id)
     key, share = _active(wallet)
     if len(device_commitment) != T - 1:
         raise Refused(400, f"commitment must hold {T - 1} points.")
+    digest = share_proofs.request_digest(
+        b"refresh", *device_commitment, scalar_bytes(share_for_server)
+    )
+    _check_proofs(
+        conn, settings, session, wallet, challenge, "refresh", digest, proofs, (DEVICE, CLOUD)
+    )
     try:
         refresh.verify_share(share_for_server, device_commitment, SERVER, "the device")
     except refresh.RefreshError as exc:

@@ -19,3 +19,8 @@ def unauthenticated(message: str = "Sign in first: the session token is missing.
 
 def not_found(what: str) -> Refused:
     return Refused(404, f"{what} does not exist (or belongs to another account).")
+
+
+class KeepWrites(Refused):
+    """A refusal after which the transaction's writes stand (Database.transaction commits
+    them): a recorded pending action, a counted failure."""

@@ -29,7 +29,7 @@ MAX_SEALED = 64 * 1024
 Event = dict[str, object]  # {"account", "event", "code", "created"}: also sent to webhooks
 
 
-def _notify(
+def notify(
     conn: Connection, settings: Settings, account: str, event: str, code: str, out: list[Event]
 ) -> None:
     created = settings.clock()
@@ -41,16 +41,42 @@ def _notify(
     out.append({"account": account, "event": event, "code": code, "created": created})
 
 
-def set_webhook(conn: Connection, settings: Settings, me: Session, url: str | None) -> None:
-    """Where the server also POSTs this account's events (None: nowhere)."""
-    conn.execute(sa.delete(db.webhooks).where(db.webhooks.c.account_id == me.account_id))
-    if url is None:
-        return
-    if not url.startswith("https://") and not (
-        settings.allow_http_webhooks and url.startswith("http://")
+def set_webhook(
+    conn: Connection,
+    settings: Settings,
+    me: Session,
+    url: str | None,
+    credential: bytes | None = None,
+    events: list[Event] | None = None,
+) -> None:
+    """Where the server also POSTs this account's events (None: nowhere). The first webhook
+    is set at once; changing or removing one (silencing the owner's alerts) waits for the
+    account's delay unless a recovery credential proves the owner (server/guard.py)."""
+    from seedguard.server import guard
+
+    if (
+        url is not None
+        and not url.startswith("https://")
+        and not (settings.allow_http_webhooks and url.startswith("http://"))
     ):
         raise Refused(400, "A webhook URL starts with https://.")
-    conn.execute(sa.insert(db.webhooks).values(account_id=me.account_id, url=url))
+    current = webhook_of(conn, me.account_id)
+    if current == url:
+        return
+    if current is not None and not guard.has_credential_proof(conn, settings, me, credential):
+        guard.wait_or_proceed(
+            conn,
+            settings,
+            me,
+            "change-webhook",
+            "webhook",
+            url or "",
+            [] if events is None else events,
+        )
+    if url is None:
+        conn.execute(sa.delete(db.webhooks).where(db.webhooks.c.account_id == me.account_id))
+    else:
+        db.upsert(conn, db.webhooks, "account_id", account_id=me.account_id, url=url)
 
 
 def webhook_of(conn: Connection, account: str) -> str | None:
@@ -111,20 +137,38 @@ def deposits(conn: Connection, me: Session, mailbox: str) -> list[Deposit]:
     return [Deposit(r.id, bytes(r.sealed), float(r.created)) for r in rows]
 
 
-def set_delay(conn: Connection, settings: Settings, me: Session, seconds: float) -> float:
+def set_delay(
+    conn: Connection,
+    settings: Settings,
+    me: Session,
+    seconds: float,
+    credential: bytes | None = None,
+    events: list[Event] | None = None,
+) -> float:
+    """The account's recovery delay. Lengthening it is at once; shortening it waits for the
+    current delay unless a recovery credential proves the owner (server/guard.py)."""
+    from seedguard.server import guard
+
     if seconds < settings.min_recovery_delay:
         hours = settings.min_recovery_delay / 3600
         raise Refused(400, f"This server's shortest recovery delay is {hours:g} hours.")
-    table = db.recovery_delays
-    updated = conn.execute(
-        sa.update(table).where(table.c.account_id == me.account_id).values(seconds=seconds)
-    )
-    if updated.rowcount == 0:
-        conn.execute(sa.insert(table).values(account_id=me.account_id, seconds=seconds))
+    if seconds < recovery_delay(conn, settings, me.account_id) and not (
+        guard.has_credential_proof(conn, settings, me, credential)
+    ):
+        guard.wait_or_proceed(
+            conn,
+            settings,
+            me,
+            "shorten-delay",
+            "delay",
+            repr(float(seconds)),
+            [] if events is None else events,
+        )
+    db.upsert(conn, db.recovery_delays, "account_id", account_id=me.account_id, seconds=seconds)
     return seconds
 
 
-def _delay(conn: Connection, settings: Settings, account: str) -> float:
+def recovery_delay(conn: Connection, settings: Settings, account: str) -> float:
     row = conn.execute(
         sa.select(db.recovery_delays.c.seconds).where(db.recovery_delays.c.account_id == account)
     ).first()
@@ -226,10 +270,10 @@ def approve(
         bound = conn.execute(
             sa.update(db.recovery_requests)
             .where(db.recovery_requests.c.id == row.id, db.recovery_requests.c.owner_id.is_(None))
-            .values(owner_id=owner, bound=now, delay=_delay(conn, settings, owner))
+            .values(owner_id=owner, bound=now, delay=recovery_delay(conn, settings, owner))
         )
         if bound.rowcount == 1:
-            _notify(conn, settings, owner, "recovery-requested", row.code, events)
+            notify(conn, settings, owner, "recovery-requested", row.code, events)
         row = _request(conn, code)
     if row.owner_id != owner:
         raise Refused(403, "This request is for another wallet's owner: it cannot be approved "
@@ -245,7 +289,7 @@ def approve(
                 request_id=row.id, deposit_id=deposit_id, resealed=resealed, created=now
             )
         )
-        _notify(conn, settings, owner, "recovery-approved", row.code, events)
+        notify(conn, settings, owner, "recovery-approved", row.code, events)
     return int(
         conn.execute(
             sa.select(sa.func.count()).where(db.approvals.c.request_id == row.id)
@@ -264,7 +308,7 @@ def cancel(
     rows = conn.execute(sa.select(table.c.code).where(where)).all()
     conn.execute(sa.update(table).where(where).values(cancelled=settings.clock()))
     for r in rows:
-        _notify(conn, settings, me.account_id, "recovery-cancelled", r.code, events)
+        notify(conn, settings, me.account_id, "recovery-cancelled", r.code, events)
     return [r.code for r in rows]
 
 
