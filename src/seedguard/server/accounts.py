@@ -293,10 +293,26 @@ def add_recovery_credential(
         if exists.account_id != session.account_id:
             raise Refused(409, "That credential is already in use.")
         return None if exists.active_from is None else float(exists.active_from)
-    active_from = None
-    if has_active_credential(conn, settings, session.account_id) and not (
+    held = has_active_credential(conn, settings, session.account_id) and not (
         guard.has_credential_proof(conn, settings, session, proof)
-    ):
+    )
+    added = db.insert_new(
+        conn,
+        rc,
+        verifier=verifier,
+        account_id=session.account_id,
+        created=settings.clock(),
+        active_from=settings.clock() if held else None,
+    )
+    if not added:  # a concurrent request registered the same verifier first
+        again = conn.execute(
+            sa.select(rc.c.account_id, rc.c.active_from).where(rc.c.verifier == verifier)
+        ).first()
+        if again is None or again.account_id != session.account_id:
+            raise Refused(409, "That credential is already in use.")
+        return None if again.active_from is None else float(again.active_from)
+    active_from = None
+    if held:
         pending = guard.record(
             conn,
             settings,
@@ -307,14 +323,5 @@ def add_recovery_credential(
             [] if events is None else events,
         )
         active_from = pending.release_at
-    added = db.insert_new(
-        conn,
-        rc,
-        verifier=verifier,
-        account_id=session.account_id,
-        created=settings.clock(),
-        active_from=active_from,
-    )
-    if not added:
-        raise Refused(409, "That credential was registered by a concurrent request: try again.")
+        conn.execute(sa.update(rc).where(rc.c.verifier == verifier).values(active_from=active_from))
     return active_from

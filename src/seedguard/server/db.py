@@ -245,8 +245,9 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
 def insert_new(conn: Connection, table: sa.Table, **values: Any) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING: True when the row was added. Two concurrent first
     inserts of one key get one row and one False, never a unique violation (a 500)."""
-    result = conn.execute(_insert(conn, table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    key = next(iter(table.primary_key.columns))
+    statement = _insert(conn, table).values(**values).on_conflict_do_nothing().returning(key)
+    return conn.execute(statement).first() is not None
 
 
 def upsert(conn: Connection, table: sa.Table, key: str, **values: Any) -> None:
