@@ -357,3 +357,20 @@ def test_the_last_device_cannot_revoke_itself_without_a_credential(
     with pytest.raises(InputError, match="lock the account"):
         lonely.revoke(me)
     assert lonely.account_info()["device"] == me
+
+
+def test_a_nonce_expires_at_signing_too(guarded: Guarded, tmp_path: Path) -> None:
+    phone, wallet_id, _ = _owner(guarded, tmp_path)
+    srv = MpcServer(guarded.url, phone.home)
+    nonce_id, _, _ = srv.nonce(wallet_id)
+    guarded.advance(2)
+    record = phone.store.load(wallet_id).record
+    from seedguard.mpc import frost
+
+    _, pubnonce = frost.nonce_gen(
+        record.secshare, record.key.pubshares[DEVICE], record.key.output_key, bytes(32)
+    )
+    with pytest.raises(InputError, match="expired"):
+        srv.sign(wallet_id, nonce_id, bytes(32), pubnonce)
+    with pytest.raises(InputError, match="already used"):  # and it is gone for good
+        srv.sign(wallet_id, nonce_id, bytes(32), pubnonce)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,16 @@ def run(
         bool,
         typer.Option(help="Take client addresses from X-Forwarded-For (behind a proxy only)."),
     ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            metavar="CIDR",
+            help="With --trust-proxy: a proxy network whose X-Forwarded-For entries are "
+            "believed (repeatable). The client is the right-most entry that is not one of them. "
+            "Without it, the connected peer is the one proxy.",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     min_recovery_delay: Annotated[
         float, typer.Option(help="The shortest social-recovery delay an owner may set, hours.")
@@ -85,11 +96,18 @@ def run(
     share_key_file: Annotated[
         Path | None,
         typer.Option(
-            help="The key that seals MPC key shares at rest (32 bytes, made on first run). "
-            "Default: $SEEDGUARD_HOME/server/share.key. Every process of one server needs the "
-            "same file; back it up apart from the database.",
+            help="The key that seals MPC key shares and OPRF keys at rest (32 bytes, made on "
+            "first run). Default: $SEEDGUARD_HOME/keys/share.key. Every process of one server "
+            "needs the same file; back it up apart from the database.",
         ),
     ] = None,
+    allow_key_beside_database: Annotated[
+        bool,
+        typer.Option(
+            help="Accept a share key in the SQLite database's folder (a copy of that folder "
+            "would then carry both: keep them apart).",
+        ),
+    ] = False,
     clock_file: Annotated[
         Path | None,
         typer.Option(
@@ -106,6 +124,7 @@ def run(
         raise UsageError("--max-attempts takes 1 to 1000.")
     if log_level not in ("debug", "info", "warning", "error"):
         raise UsageError("--log-level takes debug, info, warning or error.")
+    key_file = _share_key_file(share_key_file, _url(database), allow_key_beside_database)
     settings = Settings(
         database_url=_url(database),
         max_attempts=max_attempts,
@@ -119,11 +138,47 @@ def run(
         default_recovery_delay=max(48 * 3600, min_recovery_delay * 3600),
         clock=_clock(clock_file),
         allow_http_webhooks=allow_http_webhooks,
-        share_key=private_key_file(
-            share_key_file or homes.ensure(homes.home()) / "server" / "share.key"
-        ),
+        share_key=private_key_file(key_file),
+        trusted_proxies=_networks(trusted_proxy or []),
     )
-    serve(settings, host, port, log_level)
+    mode = stat.S_IMODE(key_file.stat().st_mode)
+    warnings = [f"{key_file} is mode {mode:o}: chmod 600 it"] if mode & 0o077 else []
+    serve(settings, host, port, log_level, warnings)
+
+
+def _networks(values: list[str]) -> tuple[str, ...]:
+    import ipaddress
+
+    try:
+        return tuple(str(ipaddress.ip_network(v, strict=False)) for v in values)
+    except ValueError as exc:
+        raise UsageError(f"--trusted-proxy takes an address or a network: {exc}.") from None
+
+
+def _share_key_file(path: Path | None, url: str, beside_ok: bool) -> Path:
+    """The server's key file: refused in the SQLite database's folder unless allowed."""
+    from seedguard.server import db
+
+    home = homes.ensure(homes.home())
+    chosen = path or home / "keys" / "share.key"
+    database = db.sqlite_path(url)
+    old_default = home / "server" / "share.key"
+    if path is None and not chosen.exists() and old_default.exists():
+        raise UsageError(
+            f"The share key is at {old_default}, beside the default database: move it to "
+            f"{chosen} (mode 0600), or name it with --share-key-file."
+        )
+    if (
+        database is not None
+        and chosen.resolve().parent == database.resolve().parent
+        and not beside_ok
+    ):
+        raise UsageError(
+            f"The share key {chosen} is in the database's folder: a copy of that folder would "
+            "carry both. Keep it elsewhere (--share-key-file), or pass "
+            "--allow-key-beside-database."
+        )
+    return chosen
 
 
 def _clock(path: Path | None) -> Callable[[], float]:

@@ -8,6 +8,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import ipaddress
 import logging
 import re
 import time
@@ -557,6 +558,9 @@ class Server:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.database = database
+        self._proxies = tuple(
+            ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies
+        )
         # One worker: an account's events arrive in the order they happened.
         self._hooks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook")
         self.ip_limiter = RateLimiter(settings.rate_per_ip)
@@ -603,12 +607,33 @@ class Server:
                 self._hooks.submit(_post_webhook, url, body)
 
     def client_address(self, scope: Scope) -> str:
-        if self.settings.trust_proxy:
-            for name, value in scope.get("headers", ()):
-                if name == b"x-forwarded-for":
-                    return str(value.decode("latin-1").split(",")[0].strip())
+        """The peer, or behind trusted proxies the right-most X-Forwarded-For entry that is
+        not a trusted proxy: the address the last trusted proxy saw (entries to its left
+        are whatever the client wrote)."""
         client = scope.get("client")
-        return str(client[0]) if client else "unknown"
+        peer = str(client[0]) if client else "unknown"
+        if not self.settings.trust_proxy or (self._proxies and not self._trusted(peer)):
+            return peer
+        chain: list[str] = [
+            str(part).strip()
+            for name, value in scope.get("headers", ())
+            if name == b"x-forwarded-for"
+            for part in value.decode("latin-1").split(",")
+            if part.strip()
+        ]
+        if not self._proxies:  # --trust-proxy alone: the connected peer is the one proxy
+            return chain[-1] if chain else peer
+        for entry in reversed(chain):
+            if not self._trusted(entry):
+                return entry
+        return peer
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._proxies)
 
     def authenticate(
         self, conn: Connection, request: Request, credentials: HTTPAuthorizationCredentials | None

@@ -8,6 +8,7 @@ DELETE, so it is atomic under concurrent requests from any number of processes o
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -83,7 +84,9 @@ oprf_keys = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),  # SHA-256 of the handle, in hex
     sa.Column("account_id", sa.String(32), sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("secret_key", sa.LargeBinary(32), nullable=False),
+    # Sealed under the server's key (hardening._wrap; 72 bytes), or raw (32) when stored
+    # before migration 0004's release or by a server without a key.
+    sa.Column("secret_key", sa.LargeBinary, nullable=False),
     sa.Column("verifier", sa.LargeBinary(32), nullable=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
@@ -298,15 +301,31 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def sqlite_path(url: str) -> Path | None:
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The database file 0600 before SQLite opens it, wherever it is: SQLite creates the
+    -wal and -shm files with the database's own mode. Existing ones are tightened too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(name, 0o600)
+
+
 def engine(url: str, autocommit: bool = False) -> Engine:
     """An engine whose connections run transactions (BEGIN IMMEDIATE on SQLite), or, with
     `autocommit`, one statement at a time. Two engines rather than one switched per request:
     switching a pooled connection's isolation level costs more than the statements."""
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            folder = Path(parsed.database).parent
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            _private_sqlite(Path(parsed.database))
         eng = sa.create_engine(parsed, connect_args={"timeout": 30})
         sa.event.listen(eng, "connect", _sqlite_pragmas)
         if not autocommit:

@@ -17,13 +17,14 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from seedguard.primitives import oprf
+from seedguard.primitives import aead, oprf
 from seedguard.server import db
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
 
 HANDLE_BYTES = 32
+oprf_key_bytes = 32  # a raw ristretto255 scalar; a wrapped key is longer
 
 
 def key_id(handle: bytes) -> str:
@@ -57,6 +58,36 @@ def destroyed_refusal() -> Refused:
     )
 
 
+def _wrap(settings: Settings, kid: str, secret_key: bytes) -> bytes:
+    """An OPRF key as stored: sealed under the server's key (XChaCha20-Poly1305, bound to the
+    key id), so a copy of the database alone cannot evaluate, and hardened backups stay
+    guess-limited. A server without a key (MPC off) keeps it as is."""
+    if settings.share_key is None:
+        return secret_key
+    nonce = aead.random_nonce()
+    return nonce + aead.seal(settings.share_key, nonce, secret_key, _key_aad(kid))
+
+
+def _unwrap(settings: Settings, kid: str, stored: bytes) -> bytes:
+    if len(stored) == oprf_key_bytes:  # stored before keys were wrapped, or by a keyless server
+        return stored
+    if settings.share_key is None:
+        raise Refused(500, "This OPRF key is sealed, and this server has no key configured.")
+    try:
+        return aead.open_(
+            settings.share_key,
+            stored[: aead.NONCE_BYTES],
+            stored[aead.NONCE_BYTES :],
+            _key_aad(kid),
+        )
+    except aead.AuthenticationFailed:
+        raise Refused(500, "A stored OPRF key does not open under this server's key.") from None
+
+
+def _key_aad(kid: str) -> bytes:
+    return f"seedguard oprf key {kid}".encode()
+
+
 def create(
     conn: Connection, settings: Settings, session: Session, blinded: bytes
 ) -> tuple[bytes, bytes]:
@@ -64,11 +95,12 @@ def create(
     secret_key = oprf.generate_key()
     evaluated = _evaluate(secret_key, blinded)
     handle = secrets.token_bytes(HANDLE_BYTES)
+    kid = key_id(handle)
     conn.execute(
         sa.insert(db.oprf_keys).values(
-            id=key_id(handle),
+            id=kid,
             account_id=session.account_id,
-            secret_key=secret_key,
+            secret_key=_wrap(settings, kid, secret_key),
             verifier=None,
             failures=0,
             created=settings.clock(),
@@ -135,7 +167,8 @@ def evaluate(
             return None, 0
         raise gone(conn, kid)
     secret_key, failures = row
-    return _evaluate(bytes(secret_key), blinded), settings.max_attempts - failures
+    key = _unwrap(settings, kid, bytes(secret_key))
+    return _evaluate(key, blinded), settings.max_attempts - failures
 
 
 def destroy(conn: Connection, settings: Settings, handle: bytes) -> bool:

@@ -335,7 +335,12 @@ _CONSUME = (
         db.mpc_nonces.c.id == sa.bindparam("nonce_id"),
         db.mpc_nonces.c.wallet_id == sa.bindparam("wallet_id"),
     )
-    .returning(db.mpc_nonces.c.secnonce, db.mpc_nonces.c.pubnonce, db.mpc_nonces.c.epoch)
+    .returning(
+        db.mpc_nonces.c.secnonce,
+        db.mpc_nonces.c.pubnonce,
+        db.mpc_nonces.c.epoch,
+        db.mpc_nonces.c.created,
+    )
 )
 
 
@@ -358,7 +363,9 @@ def sign(
     row = db.first_row(conn, _CONSUME, nonce_id=nonce_id, wallet_id=wallet_id)
     if row is None:
         raise Refused(409, "This nonce was already used (or never existed): start a new session.")
-    sealed, server_pubnonce, epoch = row
+    sealed, server_pubnonce, epoch, created = row
+    if created < settings.clock() - NONCE_TTL:  # consumed all the same: it never signs
+        raise Refused(409, "This nonce expired (an hour unused): start a new session.")
     if epoch != wallet.epoch:
         raise Refused(409, "This nonce is from before a refresh: start a new session.")
     secnonce = frost.SecNonce(unseal(settings, bytes(sealed), _aad("nonce", nonce_id, epoch)))

@@ -11,8 +11,18 @@ from seedguard.server.app import create_app
 from seedguard.server.settings import Settings
 
 
-def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> None:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    warnings: list[str] | None = None,
+) -> None:
     logs.configure(log_level)
+    for warning in warnings or []:  # e.g. a key file others can read
+        logging.getLogger("seedguard.server").warning(
+            "share key readable by others", extra={"event": "start", "detail": warning}
+        )
     database = db.Database(settings.database_url)
     db.check_schema(database.engine)
     app = create_app(settings, database)

@@ -19,6 +19,9 @@ class Settings:
     rate_per_ip: int = 1200  # requests per minute from one address (0: no limit)
     rate_per_account: int = 600  # requests per minute for one account (0: no limit)
     trust_proxy: bool = False  # take the client address from X-Forwarded-For
+    # The proxies whose X-Forwarded-For entries are believed (networks); with trust_proxy and
+    # none given, only the directly connected peer is.
+    trusted_proxies: tuple[str, ...] = ()
     default_recovery_delay: float = 48 * 3600  # an owner who set none
     min_recovery_delay: float = 24 * 3600  # the least an owner may set
     allow_http_webhooks: bool = False  # plain-http webhooks (a test or a closed network)
