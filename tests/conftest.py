@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# No test reads or writes the real user's data folder: every process started from here gets a
+# fresh $SEEDGUARD_HOME unless the test names its own.
+os.environ["SEEDGUARD_HOME"] = tempfile.mkdtemp(prefix="seedguard-test-home-")
+os.chmod(os.environ["SEEDGUARD_HOME"], 0o700)
 VECTORS = Path(os.environ.get("SEEDGUARD_VECTORS", ROOT.parent / "shared" / "vectors"))
 
 

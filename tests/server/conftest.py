@@ -16,7 +16,8 @@ from seedguard.primitives import oprf
 from tests.servers import PostgresCluster, SeedguardServer, seedguard_server
 
 AUTH_TAG = b"seedguard/auth/v1\x00"
-OPTIONS = ("--quota-mib", "1", "--max-object-kib", "600")
+OPTIONS = ("--quota-mib", "1", "--max-object-kib", "600", "--allow-http-webhooks",
+           "--webhook-allow-network", "127.0.0.1/32")  # fmt: skip
 
 
 def b64(data: bytes) -> str:

@@ -171,7 +171,7 @@ def test_concurrent_first_inserts_are_one_row(server: SeedguardServer) -> None:
         return device.call("PUT", "/v1/social/delay", json={"seconds": 72 * 3600}).status_code
 
     def webhook(_: int) -> int:
-        body = {"url": "https://owner.example/alerts"}
+        body = {"url": "http://127.0.0.1:9/alerts"}  # nothing listens: deliveries fail
         return device.call("PUT", "/v1/social/webhook", json=body).status_code
 
     def credential(_: int) -> int:

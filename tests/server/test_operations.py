@@ -16,7 +16,8 @@ from tests.servers import free_port, seedguard_server
 
 def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    proc = run_cli("server", "run", "--port", str(free_port()), "--database", url)
+    home = {"SEEDGUARD_HOME": str(tmp_path / "home")}
+    proc = run_cli("server", "run", "--port", str(free_port()), "--database", url, env=home)
     assert proc.returncode == 2
     assert "run `seedguard server migrate`" in proc.stderr
     first = run_cli("server", "migrate", "--database", url, "--json")
@@ -105,7 +106,10 @@ def test_an_older_schema_is_upgraded_in_place(tmp_path: Path) -> None:
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
     engine.dispose()
-    stale = run_cli("server", "run", "--port", str(free_port()), "--database", url)
+    stale = run_cli(
+        "server", "run", "--port", str(free_port()), "--database", url,
+        env={"SEEDGUARD_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
     assert stale.returncode == 2
     assert "is at revision 0001" in stale.stderr
     upgraded = run_cli("server", "migrate", "--database", url, "--json")

@@ -185,7 +185,8 @@ def test_events_reach_the_owners_webhook(tmp_path: Path) -> None:
     hook = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     try:
-        options = ("--allow-http-webhooks", "--min-recovery-delay", "1")
+        options = ("--allow-http-webhooks", "--webhook-allow-network", "127.0.0.0/8",
+                   "--min-recovery-delay", "1")  # fmt: skip
         with seedguard_server(f"sqlite:///{tmp_path / 'db'}", tmp_path, *options) as server:
             url = server.location
             homes = {n: make_home(tmp_path / n) for n in ("dana", "ann", "bob", "new")}

@@ -93,6 +93,21 @@ def run(
     allow_http_webhooks: Annotated[
         bool, typer.Option(help="Accept http:// webhooks (a closed network or a test).")
     ] = False,
+    webhook_allow_network: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--webhook-allow-network",
+            metavar="CIDR",
+            help="A network webhooks may reach although it is loopback, private or link-local "
+            "(repeatable; by default such addresses are refused, against SSRF).",
+        ),
+    ] = None,
+    webhook_deadline: Annotated[
+        float,
+        typer.Option(
+            help="Seconds one webhook delivery attempt may take, start to finish.", min=0.1
+        ),
+    ] = 10.0,
     share_key_file: Annotated[
         Path | None,
         typer.Option(
@@ -139,20 +154,22 @@ def run(
         clock=_clock(clock_file),
         allow_http_webhooks=allow_http_webhooks,
         share_key=private_key_file(key_file),
-        trusted_proxies=_networks(trusted_proxy or []),
+        trusted_proxies=_networks(trusted_proxy or [], "--trusted-proxy"),
+        webhook_allow_networks=_networks(webhook_allow_network or [], "--webhook-allow-network"),
+        webhook_deadline=webhook_deadline,
     )
     mode = stat.S_IMODE(key_file.stat().st_mode)
     warnings = [f"{key_file} is mode {mode:o}: chmod 600 it"] if mode & 0o077 else []
     serve(settings, host, port, log_level, warnings)
 
 
-def _networks(values: list[str]) -> tuple[str, ...]:
+def _networks(values: list[str], option: str) -> tuple[str, ...]:
     import ipaddress
 
     try:
         return tuple(str(ipaddress.ip_network(v, strict=False)) for v in values)
     except ValueError as exc:
-        raise UsageError(f"--trusted-proxy takes an address or a network: {exc}.") from None
+        raise UsageError(f"{option} takes an address or a network: {exc}.") from None
 
 
 def _share_key_file(path: Path | None, url: str, beside_ok: bool) -> Path:

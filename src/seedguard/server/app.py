@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request, Response, Security
@@ -34,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seedguard import __version__
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
-from seedguard.server import accounts, guard, hardening, mpc, social, vault
+from seedguard.server import accounts, guard, hardening, mpc, social, vault, webhooks
 from seedguard.server.accounts import Session
 from seedguard.server.db import Database
 from seedguard.server.logs import LOGGER
@@ -561,8 +560,11 @@ class Server:
         self._proxies = tuple(
             ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies
         )
-        # One worker: an account's events arrive in the order they happened.
-        self._hooks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook")
+        self.webhook_policy = webhooks.Policy.from_settings(
+            settings.webhook_allow_networks, deadline=settings.webhook_deadline
+        )
+        # Per account, in order; one account's slow endpoint never delays another's.
+        self.webhooks = webhooks.Deliveries(self.webhook_policy)
         self.ip_limiter = RateLimiter(settings.rate_per_ip)
         self.account_limiter = RateLimiter(settings.rate_per_account)
         self.registry = CollectorRegistry()
@@ -604,7 +606,7 @@ class Server:
         for url, event in targets:
             if url is not None:
                 body = {k: v for k, v in event.items() if k != "account"}
-                self._hooks.submit(_post_webhook, url, body)
+                self.webhooks.submit(str(event["account"]), url, body)
 
     def client_address(self, scope: Scope) -> str:
         """The peer, or behind trusted proxies the right-most X-Forwarded-For entry that is
@@ -649,15 +651,6 @@ class Server:
             self.rate_limited.inc()
             raise Refused(429, "Too many requests for this account: slow down.")
         return found
-
-
-def _post_webhook(url: str, body: dict[str, object]) -> None:
-    import httpx
-
-    try:
-        httpx.post(url, json=body, timeout=5, follow_redirects=False).raise_for_status()
-    except httpx.HTTPError as exc:
-        LOGGER.warning("webhook failed", extra={"event": "webhook", "detail": type(exc).__name__})
 
 
 bearer = HTTPBearer(auto_error=False, description="A session token from /v1/auth/token.")
@@ -1086,9 +1079,14 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         return CancelOut(cancelled=codes)
 
     @app.put("/v1/social/webhook", tags=["social"], status_code=204)
-    @on_database
-    def set_webhook(body: WebhookIn, request: Request, token: Token) -> Response:
-        """Also POST this account's events to a URL (null: stop)."""
+    async def set_webhook(body: WebhookIn, request: Request, token: Token) -> Response:
+        """Also POST this account's events to a URL (null: stop); a host that resolves to a
+        loopback, private, link-local or reserved address is refused."""
+        if body.url is not None and body.url.startswith(("https://", "http://")):
+            await webhooks.resolve(body.url, server.webhook_policy)
+        return await database.run(store_webhook, body, request, token)
+
+    def store_webhook(body: WebhookIn, request: Request, token: Token) -> Response:
         credential = None if body.credential is None else unb64(body.credential, "credential", 32)
         events: list[social.Event] = []
         with announced(events), database.transaction() as conn:

@@ -25,6 +25,9 @@ class Settings:
     default_recovery_delay: float = 48 * 3600  # an owner who set none
     min_recovery_delay: float = 24 * 3600  # the least an owner may set
     allow_http_webhooks: bool = False  # plain-http webhooks (a test or a closed network)
+    # Networks a webhook may reach although they are loopback, private, link-local... (CIDR).
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_deadline: float = 10.0  # seconds for one delivery attempt, start to finish
     share_key: bytes | None = field(default=None, repr=False)  # seals MPC shares at rest
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
