@@ -215,6 +215,7 @@ class SeedguardServer:
     url: str  # http://127.0.0.1:port
     database: str
     log: Path
+    pid: int = 0
 
     @property
     def location(self) -> str:
@@ -243,7 +244,7 @@ def seedguard_server(
         proc = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, env=env)
         try:
             _wait_for(port, proc, log)
-            yield SeedguardServer(f"http://127.0.0.1:{port}", database, log)
+            yield SeedguardServer(f"http://127.0.0.1:{port}", database, log, proc.pid)
         finally:
             proc.terminate()
             try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +15,9 @@ from seedguard import home as homes
 from seedguard.cli.render import emit_json, out
 from seedguard.errors import UsageError
 from seedguard.fs import private_key_file
+
+if TYPE_CHECKING:
+    from seedguard.server.settings import Limits
 
 app = typer.Typer(
     help="Run a seedguard server (accounts, vault, guess-limited hardening).",
@@ -123,6 +127,16 @@ def run(
             "would then carry both: keep them apart).",
         ),
     ] = False,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            metavar="NAME=N",
+            help="A per-account row limit (repeatable): mailboxes, deposits-per-mailbox, "
+            "deposits-per-owner, requests, owners-per-request, oprf-keys, wallets, "
+            "pending-actions, notifications, dkg-seconds, page. Defaults in docs/server.md.",
+        ),
+    ] = None,
     clock_file: Annotated[
         Path | None,
         typer.Option(
@@ -157,10 +171,30 @@ def run(
         trusted_proxies=_networks(trusted_proxy or [], "--trusted-proxy"),
         webhook_allow_networks=_networks(webhook_allow_network or [], "--webhook-allow-network"),
         webhook_deadline=webhook_deadline,
+        limits=_limits(limit or []),
     )
     mode = stat.S_IMODE(key_file.stat().st_mode)
     warnings = [f"{key_file} is mode {mode:o}: chmod 600 it"] if mode & 0o077 else []
     serve(settings, host, port, log_level, warnings)
+
+
+def _limits(values: list[str]) -> Limits:
+    from seedguard.server.settings import Limits
+
+    names = Limits.names()
+    chosen: dict[str, int] = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        if (
+            name not in names
+            or not re.fullmatch("[0-9]{1,10}", number)
+            or not (1 <= int(number) <= 10**9)
+        ):
+            raise UsageError(
+                f"--limit takes NAME=N with N from 1 to 10^9 and NAME one of {', '.join(names)}."
+            )
+        chosen[name.replace("-", "_")] = int(number)
+    return Limits(**chosen)
 
 
 def _networks(values: list[str], option: str) -> tuple[str, ...]:

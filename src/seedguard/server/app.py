@@ -232,6 +232,9 @@ class DepositItem(BaseModel):
 
 class DepositsOut(BaseModel):
     deposits: list[DepositItem]
+    next: str | None = Field(
+        None, description="The cursor of the next page (`?after=`); null on the last page."
+    )
 
 
 class DelayIn(BaseModel):
@@ -285,7 +288,10 @@ class CancelOut(BaseModel):
 
 
 class SharesOut(BaseModel):
-    shares: list[str]
+    shares: list[str] = Field(description="The first released owner's shares (groups[0]).")
+    groups: list[list[str]] = Field(
+        description="One list per owner whose delay has passed and who did not cancel."
+    )
 
 
 class NotificationItem(BaseModel):
@@ -297,6 +303,9 @@ class NotificationItem(BaseModel):
 
 class NotificationsOut(BaseModel):
     notifications: list[NotificationItem]
+    next: int | None = Field(
+        None, description="The cursor of the next page (`?after=`); null when no more now."
+    )
 
 
 # -- the edge: limits, metrics, the access log ----------------------------------------------------
@@ -1015,15 +1024,24 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
 
     @app.get("/v1/social/mailboxes/{mailbox}", tags=["social"])
     @on_database
-    def read_mailbox(mailbox: str, request: Request, token: Token) -> DepositsOut:
-        """The sealed shares in one of the caller's mailboxes."""
+    def read_mailbox(
+        mailbox: str,
+        request: Request,
+        token: Token,
+        after: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
+    ) -> DepositsOut:
+        """One page of the sealed shares in one of the caller's mailboxes, oldest first; the
+        next page with `?after=` the answer's `next`."""
         with database.read() as conn:
-            items = social.deposits(conn, auth(conn, request, token), mailbox)
+            items, cursor = social.deposits(
+                conn, settings, auth(conn, request, token), mailbox, after
+            )
         return DepositsOut(
             deposits=[
                 DepositItem(deposit=d.deposit, sealed=b64(d.sealed), created=d.created)
                 for d in items
-            ]
+            ],
+            next=cursor,
         )
 
     @app.put("/v1/social/delay", tags=["social"])
@@ -1100,7 +1118,8 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         """The re-sealed shares, to the requesting device, once the delay has passed."""
         with database.read() as conn:
             found = social.release(conn, settings, auth(conn, request, token), code)
-        return SharesOut(shares=[b64(s) for s in found])
+        groups = [[b64(s) for s in group] for group in found]
+        return SharesOut(shares=groups[0], groups=groups)
 
     @app.get("/v1/notifications", tags=["social"])
     @on_database
@@ -1109,8 +1128,10 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     ) -> NotificationsOut:
         """Events for this account's devices (recovery requested, approved, cancelled)."""
         with database.read() as conn:
-            items = social.notifications(conn, auth(conn, request, token), after)
-        return NotificationsOut(notifications=[NotificationItem.model_validate(i) for i in items])
+            items, cursor = social.notifications(conn, settings, auth(conn, request, token), after)
+        return NotificationsOut(
+            notifications=[NotificationItem.model_validate(i) for i in items], next=cursor
+        )
 
     # -- MPC wallets --------------------------------------------------------------------------
 

@@ -119,6 +119,8 @@ deposits = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
 )
 
+sa.Index("deposits_page", deposits.c.mailbox_id, deposits.c.created, deposits.c.id)
+
 recovery_delays = sa.Table(
     "recovery_delays",
     metadata,
@@ -148,6 +150,25 @@ approvals = sa.Table(
     sa.Column("deposit_id", sa.String(32), sa.ForeignKey("deposits.id"), primary_key=True),
     sa.Column("resealed", sa.LargeBinary, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
+    # Migration 0004: whose share it is and which guardian gave it; a guardian counts once per
+    # owner and request, whatever number of deposits it holds.
+    sa.Column("owner_id", sa.String(32), nullable=True),
+    sa.Column("guardian_id", sa.String(32), nullable=True),
+    sa.UniqueConstraint("request_id", "owner_id", "guardian_id", name="approvals_once"),
+)
+
+# Migration 0004. A request's approvals are grouped by the owner whose shares they carry; each
+# owner's group has its own delay (from its first approval) and its own cancel, so a stranger
+# who heard the code and approves first with another owner's share binds nothing. (The
+# request's own owner_id, bound, delay and cancelled columns are from before: migrated here.)
+request_owners = sa.Table(
+    "request_owners",
+    metadata,
+    sa.Column("request_id", sa.String(32), sa.ForeignKey("recovery_requests.id"), primary_key=True),
+    sa.Column("owner_id", sa.String(32), primary_key=True),
+    sa.Column("bound", sa.Float, nullable=False),
+    sa.Column("delay", sa.Float, nullable=False),
+    sa.Column("cancelled", sa.Float, nullable=True),
 )
 
 notifications = sa.Table(
@@ -159,6 +180,7 @@ notifications = sa.Table(
     sa.Column("code", sa.String(16), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
 )
+sa.Index("notifications_page", notifications.c.account_id, notifications.c.id)
 
 
 webhooks = sa.Table(

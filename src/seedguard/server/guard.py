@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from seedguard.server import db
+from seedguard.server import db, quotas
 from seedguard.server.refusals import KeepWrites, Refused
 from seedguard.server.settings import Settings
 from seedguard.server.social import Event, notify, recovery_delay
@@ -140,6 +140,18 @@ def record(
     events: list[Event],
 ) -> Pending:
     now = settings.clock()
+    quotas.enforce(
+        conn,
+        quotas.count(
+            _P,
+            _P.c.account_id == session.account_id,
+            _P.c.cancelled.is_(None),
+            _P.c.done.is_(None),
+        ),
+        settings.limits.pending_actions,
+        "This account has as many changes waiting as it may: cancel one (`account cancel`)",
+        "pending-actions",
+    )
     pending = Pending(
         secrets.token_hex(8),
         kind,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from seedguard.primitives import aead, oprf
-from seedguard.server import db
+from seedguard.server import db, quotas
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
@@ -92,6 +92,14 @@ def create(
     conn: Connection, settings: Settings, session: Session, blinded: bytes
 ) -> tuple[bytes, bytes]:
     """A new key for the caller's account; returns (handle, evaluated element)."""
+    quotas.enforce(
+        conn,
+        quotas.count(db.oprf_keys, db.oprf_keys.c.account_id == session.account_id),
+        settings.limits.oprf_keys,
+        "This account holds as many hardened backups as it may: delete an old one "
+        "(`backup delete`) first",
+        "oprf-keys",
+    )
     secret_key = oprf.generate_key()
     evaluated = _evaluate(secret_key, blinded)
     handle = secrets.token_bytes(HANDLE_BYTES)

@@ -25,7 +25,7 @@ from seedguard.mpc.dkg_errors import DkgError
 from seedguard.mpc.keys import CLOUD, DEVICE, NAMES, SERVER, GroupKey, T
 from seedguard.primitives import aead
 from seedguard.primitives.secp256k1 import base_mul, scalar_bytes
-from seedguard.server import db, guard, hardening, social
+from seedguard.server import db, guard, hardening, quotas, social
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
@@ -156,7 +156,23 @@ def list_wallets(conn: Connection, session: Session) -> list[dict[str, object]]:
 
 
 def create(conn: Connection, settings: Settings, session: Session) -> tuple[str, bytes]:
-    """A new wallet in key generation; returns (wallet id, the server's host public key)."""
+    """A new wallet in key generation; returns (wallet id, the server's host public key).
+    This account's key generations left unfinished for `limits.dkg_seconds` are removed
+    first; then the wallet count is within `limits.wallets`."""
+    w = db.mpc_wallets
+    stale = settings.clock() - settings.limits.dkg_seconds
+    conn.execute(
+        sa.delete(w).where(
+            w.c.account_id == session.account_id, w.c.status == "dkg", w.c.created < stale
+        )
+    )
+    quotas.enforce(
+        conn,
+        quotas.count(w, w.c.account_id == session.account_id),
+        settings.limits.wallets,
+        "This account holds as many MPC wallets as it may",
+        "wallets",
+    )
     wallet_id = secrets.token_hex(16)
     hostseckey = secrets.token_bytes(32)
     state = hostseckey + secrets.token_bytes(32) + secrets.token_bytes(32)  # key, random, aux
@@ -182,6 +198,8 @@ def _dkg_row(conn: Connection, settings: Settings, session: Session, wallet_id: 
         raise not_found("The MPC wallet")
     if row.status != "dkg" or row.dkg_state is None:
         raise Refused(409, "This MPC wallet's key generation is already finished.")
+    if float(row.created) < settings.clock() - settings.limits.dkg_seconds:
+        raise Refused(410, "This key generation was left unfinished too long: start a new one.")
     return row
 
 

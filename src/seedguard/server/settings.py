@@ -8,6 +8,28 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How many rows one account (or one mailbox) may hold in each per-account table; a
+    request past one is refused with 429 (docs/server.md). `server run --limit NAME=N`."""
+
+    mailboxes: int = 20  # a guardian's mailboxes
+    deposits_per_mailbox: int = 200  # every owner's shares in one mailbox
+    deposits_per_owner: int = 20  # one owner's shares in one mailbox
+    requests: int = 20  # recovery requests one account opened, open or not
+    owners_per_request: int = 16  # owners whose guardians approved one recovery request
+    oprf_keys: int = 100  # hardened backups
+    wallets: int = 20  # MPC wallets, key generations in progress included
+    pending_actions: int = 20  # account changes waiting for the delay
+    notifications: int = 1000  # kept per account: the oldest go first
+    dkg_seconds: int = 3600  # an unfinished key generation older than this is removed
+    page: int = 100  # items per page of a mailbox or of notifications
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [name.replace("_", "-") for name in cls.__dataclass_fields__]
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     max_attempts: int = 10  # wrong guesses in a row before an OPRF key is destroyed
@@ -28,6 +50,7 @@ class Settings:
     # Networks a webhook may reach although they are loopback, private, link-local... (CIDR).
     webhook_allow_networks: tuple[str, ...] = ()
     webhook_deadline: float = 10.0  # seconds for one delivery attempt, start to finish
+    limits: Limits = field(default_factory=Limits)
     share_key: bytes | None = field(default=None, repr=False)  # seals MPC shares at rest
     clock: Callable[[], float] = field(default=time.time, compare=False)
 

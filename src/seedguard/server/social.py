@@ -3,10 +3,14 @@
 - A guardian's device opens a mailbox; owners deposit shares sealed to that guardian in it.
 - A new device opens a recovery request with an ephemeral public key and gets a short code.
 - A guardian approves the request with one of its deposits, re-sealed to the request's key.
-  The first approval binds the request to the deposit's owner; deposits of another owner are
-  refused from then on. The owner's devices are notified.
-- The re-sealed shares are released to the requesting device only after the owner's delay
-  (counted from the first approval), and never after the owner cancelled.
+  Approvals are grouped by the owner whose share they carry: each owner's group has its own
+  delay (from that owner's first approval), its own notifications and its own cancel, so a
+  stranger who heard the code and approves first with some other owner's share neither binds
+  the request nor blocks the real guardians. A guardian counts once per owner and request,
+  however many deposits of that owner it holds (the newest approval replaces the older).
+- The re-sealed shares are released to the requesting device only (the session that opened
+  the request and holds its key) after the owner's delay, group by group, and never a group
+  whose owner cancelled.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from seedguard.server import db
+from seedguard.server import db, quotas
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
@@ -38,6 +42,17 @@ def notify(
             account_id=account, event=event, code=code, created=created
         )
     )
+    n = db.notifications
+    keep = settings.limits.notifications
+    oldest_kept = (
+        sa.select(n.c.id)
+        .where(n.c.account_id == account)
+        .order_by(n.c.id.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(sa.delete(n).where(n.c.account_id == account, n.c.id < oldest_kept))
     out.append({"account": account, "event": event, "code": code, "created": created})
 
 
@@ -87,6 +102,13 @@ def webhook_of(conn: Connection, account: str) -> str | None:
 
 
 def open_mailbox(conn: Connection, settings: Settings, me: Session) -> str:
+    quotas.enforce(
+        conn,
+        quotas.count(db.mailboxes, db.mailboxes.c.account_id == me.account_id),
+        settings.limits.mailboxes,
+        "This account holds as many mailboxes as it may: reuse one",
+        "mailboxes",
+    )
     mailbox = secrets.token_hex(16)
     conn.execute(
         sa.insert(db.mailboxes).values(
@@ -102,6 +124,21 @@ def deposit(conn: Connection, settings: Settings, me: Session, mailbox: str, sea
     found = conn.execute(sa.select(db.mailboxes.c.id).where(db.mailboxes.c.id == mailbox)).first()
     if found is None:
         raise not_found(f"Mailbox {mailbox}")
+    d = db.deposits
+    quotas.enforce(
+        conn,
+        quotas.count(d, d.c.mailbox_id == mailbox, d.c.owner_id == me.account_id),
+        settings.limits.deposits_per_owner,
+        "You hold as many shares in this guardian's mailbox as one owner may",
+        "deposits-per-owner",
+    )
+    quotas.enforce(
+        conn,
+        quotas.count(d, d.c.mailbox_id == mailbox),
+        settings.limits.deposits_per_mailbox,
+        "This guardian's mailbox is full: ask the guardian for a new code",
+        "deposits-per-mailbox",
+    )
     deposit_id = secrets.token_hex(16)
     conn.execute(
         sa.insert(db.deposits).values(
@@ -122,19 +159,30 @@ class Deposit:
     created: float
 
 
-def deposits(conn: Connection, me: Session, mailbox: str) -> list[Deposit]:
-    """A guardian's mailbox: only its own account reads it."""
+def deposits(
+    conn: Connection, settings: Settings, me: Session, mailbox: str, after: str | None = None
+) -> tuple[list[Deposit], str | None]:
+    """One page of a guardian's mailbox (only its own account reads it), oldest first, and
+    the cursor of the next page (None: this was the last). The cursor is the last deposit's id;
+    a page is one bounded query, whatever the mailbox holds."""
     owner = conn.execute(
         sa.select(db.mailboxes.c.account_id).where(db.mailboxes.c.id == mailbox)
     ).first()
     if owner is None or owner.account_id != me.account_id:
         raise not_found(f"Mailbox {mailbox}")
-    rows = conn.execute(
-        sa.select(db.deposits.c.id, db.deposits.c.sealed, db.deposits.c.created)
-        .where(db.deposits.c.mailbox_id == mailbox)
-        .order_by(db.deposits.c.created)
-    ).all()
-    return [Deposit(r.id, bytes(r.sealed), float(r.created)) for r in rows]
+    d = db.deposits
+    query = sa.select(d.c.id, d.c.sealed, d.c.created).where(d.c.mailbox_id == mailbox)
+    if after is not None:
+        mark = conn.execute(
+            sa.select(d.c.created).where(d.c.id == after, d.c.mailbox_id == mailbox)
+        ).first()
+        if mark is None:
+            raise Refused(400, "The page cursor is not a deposit of this mailbox: start over.")
+        query = query.where(sa.tuple_(d.c.created, d.c.id) > sa.tuple_(mark.created, after))
+    size = settings.limits.page
+    rows = conn.execute(query.order_by(d.c.created, d.c.id).limit(size + 1)).all()
+    page = [Deposit(r.id, bytes(r.sealed), float(r.created)) for r in rows[:size]]
+    return page, (page[-1].deposit if len(rows) > size else None)
 
 
 def set_delay(
@@ -180,6 +228,13 @@ def start(
     conn: Connection, settings: Settings, me: Session, label: str, public_key: str
 ) -> tuple[str, str]:
     """A new request; returns (request id, code)."""
+    quotas.enforce(
+        conn,
+        quotas.count(db.recovery_requests, db.recovery_requests.c.requester_id == me.account_id),
+        settings.limits.requests,
+        "This device opened as many recovery requests as it may: finish one, or sign in anew",
+        "requests",
+    )
     for _ in range(8):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
         taken = conn.execute(
@@ -214,32 +269,58 @@ def _request(conn: Connection, code: str) -> sa.Row[tuple[object, ...]]:
     return row
 
 
+@dataclass(frozen=True)
+class Group:
+    """One owner's approvals of a request."""
+
+    owner: str
+    bound: float  # that owner's first approval
+    delay: float
+    cancelled: float | None
+
+    @property
+    def release_at(self) -> float:
+        return self.bound + self.delay
+
+
+def _groups(conn: Connection, request_id: str) -> list[Group]:
+    g = db.request_owners
+    rows = conn.execute(
+        sa.select(g).where(g.c.request_id == request_id).order_by(g.c.bound, g.c.owner_id)
+    ).all()
+    return [Group(r.owner_id, float(r.bound), float(r.delay), r.cancelled) for r in rows]
+
+
 def describe(conn: Connection, settings: Settings, code: str) -> dict[str, object]:
     """What a guardian sees before approving: who asks (the label they typed), when, and the
     key the share would be re-sealed to."""
     row = _request(conn, code)
     count = conn.execute(
-        sa.select(sa.func.count()).where(db.approvals.c.request_id == row.id)
+        quotas.count(db.approvals, db.approvals.c.request_id == row.id)
     ).scalar_one()
+    groups = _groups(conn, row.id)
+    open_groups = [g for g in groups if g.cancelled is None]
     return {
         "code": row.code,
         "label": row.label,
         "created": row.created,
         "public_key": row.public_key,
         "approvals": int(count),
-        "state": _state(row, settings),
-        "release_at": (row.bound + row.delay) if row.bound is not None else None,
+        "state": _state(groups, settings),
+        "release_at": min((g.release_at for g in open_groups), default=None),
     }
 
 
-def _state(row: sa.Row[tuple[object, ...]], settings: Settings) -> str:
-    if row.cancelled is not None:
-        return "cancelled"
-    if row.bound is None:
+def _state(groups: list[Group], settings: Settings) -> str:
+    if not groups:
         return "waiting"
-    if settings.clock() < float(row.bound) + float(row.delay):
-        return "delayed"
-    return "released"
+    now = settings.clock()
+    live = [g for g in groups if g.cancelled is None]
+    if not live:
+        return "cancelled"
+    if any(g.release_at <= now for g in live):
+        return "released"
+    return "delayed"
 
 
 def approve(
@@ -251,12 +332,11 @@ def approve(
     resealed: bytes,
     events: list[Event],
 ) -> int:
-    """Attach a guardian's share, re-sealed to the request's key; returns the approvals."""
+    """Attach a guardian's share, re-sealed to the request's key; returns the approvals of
+    that share's owner."""
     if not 0 < len(resealed) <= MAX_SEALED:
         raise Refused(413, f"A sealed share is 1 to {MAX_SEALED} bytes.")
     row = _request(conn, code)
-    if row.cancelled is not None:
-        raise Refused(410, "The owner cancelled this recovery request.")
     found = conn.execute(
         sa.select(db.deposits.c.owner_id, db.mailboxes.c.account_id)
         .join(db.mailboxes, db.mailboxes.c.id == db.deposits.c.mailbox_id)
@@ -264,85 +344,125 @@ def approve(
     ).first()
     if found is None or found.account_id != me.account_id:
         raise not_found(f"Deposit {deposit_id}")
-    owner = found.owner_id
+    owner = str(found.owner_id)
     now = settings.clock()
-    if row.owner_id is None:
-        bound = conn.execute(
-            sa.update(db.recovery_requests)
-            .where(db.recovery_requests.c.id == row.id, db.recovery_requests.c.owner_id.is_(None))
-            .values(owner_id=owner, bound=now, delay=recovery_delay(conn, settings, owner))
+    g = db.request_owners
+    mine = (g.c.request_id == row.id) & (g.c.owner_id == owner)
+    group = conn.execute(sa.select(g.c.cancelled).where(mine)).first()
+    if group is None:
+        quotas.enforce(
+            conn,
+            quotas.count(g, g.c.request_id == row.id),
+            settings.limits.owners_per_request,
+            "This recovery request holds approvals for as many owners as it may: the device "
+            "that asked should open a new one",
+            "owners-per-request",
         )
-        if bound.rowcount == 1:
+        added = db.insert_new(
+            conn,
+            g,
+            request_id=row.id,
+            owner_id=owner,
+            bound=now,
+            delay=recovery_delay(conn, settings, owner),
+        )
+        if added:
             notify(conn, settings, owner, "recovery-requested", row.code, events)
-        row = _request(conn, code)
-    if row.owner_id != owner:
-        raise Refused(403, "This request is for another wallet's owner: it cannot be approved "
-                      "with this share.")  # fmt: skip
-    exists = conn.execute(
-        sa.select(db.approvals.c.deposit_id).where(
-            db.approvals.c.request_id == row.id, db.approvals.c.deposit_id == deposit_id
+        group = conn.execute(sa.select(g.c.cancelled).where(mine)).first()
+    if group is not None and group.cancelled is not None:
+        raise Refused(410, "The owner cancelled this recovery request.")
+    a = db.approvals
+    given = (
+        (a.c.request_id == row.id) & (a.c.owner_id == owner) & (a.c.guardian_id == me.account_id)
+    )
+    before = conn.execute(sa.select(a.c.deposit_id).where(given)).first()
+    if before is None:  # one per guardian of this owner: bounded by the owner's own deposits
+        added = db.insert_new(
+            conn,
+            a,
+            request_id=row.id,
+            deposit_id=deposit_id,
+            resealed=resealed,
+            created=now,
+            owner_id=owner,
+            guardian_id=me.account_id,
         )
-    ).first()
-    if exists is None:
+        if added:
+            notify(conn, settings, owner, "recovery-approved", row.code, events)
+    else:  # this guardian again, for the same owner: its newest share replaces the older
         conn.execute(
-            sa.insert(db.approvals).values(
-                request_id=row.id, deposit_id=deposit_id, resealed=resealed, created=now
-            )
+            sa.update(a).where(given).values(deposit_id=deposit_id, resealed=resealed, created=now)
         )
-        notify(conn, settings, owner, "recovery-approved", row.code, events)
     return int(
-        conn.execute(
-            sa.select(sa.func.count()).where(db.approvals.c.request_id == row.id)
-        ).scalar_one()
+        conn.execute(quotas.count(a, a.c.request_id == row.id, a.c.owner_id == owner)).scalar_one()
     )
 
 
 def cancel(
     conn: Connection, settings: Settings, me: Session, code: str | None, events: list[Event]
 ) -> list[str]:
-    """The owner stops recovery requests for their wallet (one, or every open one)."""
-    table = db.recovery_requests
-    where = (table.c.owner_id == me.account_id) & table.c.cancelled.is_(None)
+    """The owner stops recovery requests for their wallet (one, or every open one): the
+    owner's group of approvals is never released; another owner's group is not theirs."""
+    g = db.request_owners
+    r = db.recovery_requests
+    where = (g.c.owner_id == me.account_id) & g.c.cancelled.is_(None)
     if code is not None:
-        where = where & (table.c.code == code.replace("-", "").upper())
-    rows = conn.execute(sa.select(table.c.code).where(where)).all()
-    conn.execute(sa.update(table).where(where).values(cancelled=settings.clock()))
-    for r in rows:
-        notify(conn, settings, me.account_id, "recovery-cancelled", r.code, events)
-    return [r.code for r in rows]
+        chosen = sa.select(r.c.id).where(r.c.code == code.replace("-", "").upper())
+        where = where & g.c.request_id.in_(chosen)
+    rows = conn.execute(
+        sa.select(r.c.code, g.c.request_id).join(r, r.c.id == g.c.request_id).where(where)
+    ).all()
+    conn.execute(sa.update(g).where(where).values(cancelled=settings.clock()))
+    for row in rows:
+        notify(conn, settings, me.account_id, "recovery-cancelled", row.code, events)
+    return [row.code for row in rows]
 
 
-def release(conn: Connection, settings: Settings, me: Session, code: str) -> list[bytes]:
-    """The re-sealed shares, to the requesting device, after the delay and only then."""
+def release(conn: Connection, settings: Settings, me: Session, code: str) -> list[list[bytes]]:
+    """The re-sealed shares, to the requesting device, after the delay and only then: one
+    list per owner whose delay has passed and who did not cancel, the earliest first."""
     row = _request(conn, code)
     if row.requester_id != me.account_id:
         raise not_found(f"Recovery request {code}")
-    if row.cancelled is not None:
-        raise Refused(410, "The owner cancelled this recovery request.")
-    if row.bound is None:
+    groups = _groups(conn, row.id)
+    if not groups:
         raise Refused(409, "No guardian has approved this request yet.")
-    release_at = float(row.bound) + float(row.delay)
+    live = [g for g in groups if g.cancelled is None]
+    if not live:
+        raise Refused(410, "The owner cancelled this recovery request.")
     now = settings.clock()
-    if now < release_at:
+    ready = [g for g in live if g.release_at <= now]
+    if not ready:
+        release_at = min(g.release_at for g in live)
         wait = release_at - now
         raise Refused(
             425,
             f"The shares are released after the owner's delay: {wait / 3600:.1f} more hours.",
             release_at=release_at,
         )
-    rows = conn.execute(
-        sa.select(db.approvals.c.resealed)
-        .where(db.approvals.c.request_id == row.id)
-        .order_by(db.approvals.c.created)
-    ).all()
-    return [bytes(r.resealed) for r in rows]
+    a = db.approvals
+    out = []
+    for group in ready:
+        rows = conn.execute(
+            sa.select(a.c.resealed)
+            .where(a.c.request_id == row.id, a.c.owner_id == group.owner)
+            .order_by(a.c.created, a.c.deposit_id)
+        ).all()
+        out.append([bytes(r.resealed) for r in rows])
+    return out
 
 
-def notifications(conn: Connection, me: Session, after: int) -> list[dict[str, object]]:
+def notifications(
+    conn: Connection, settings: Settings, me: Session, after: int
+) -> tuple[list[dict[str, object]], int | None]:
+    """One page of this account's events after the cursor `after` (an event id), and the
+    next page's cursor (None: no more now)."""
+    size = settings.limits.page
     rows = conn.execute(
         sa.select(db.notifications)
         .where(db.notifications.c.account_id == me.account_id, db.notifications.c.id > after)
         .order_by(db.notifications.c.id)
-        .limit(100)
+        .limit(size + 1)
     ).all()
-    return [{"id": r.id, "event": r.event, "code": r.code, "created": r.created} for r in rows]
+    page = [{"id": r.id, "event": r.event, "code": r.code, "created": r.created} for r in rows]
+    return page[:size], (int(rows[size - 1].id) if len(rows) > size else None)

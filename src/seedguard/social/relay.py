@@ -4,6 +4,7 @@ the owner's deposits and delay, a new device's request, guardians' approvals, th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,9 +84,9 @@ def approve(
     info = describe(relay, code, home)
     if info["state"] == "cancelled":
         raise InputError("The owner cancelled this recovery request.")
-    found = client.request("GET", f"/v1/social/mailboxes/{mailbox}").json()["deposits"]
     opened = [
-        (d["deposit"], sealed.open_sealed(unb64(d["sealed"], "share"), identity)) for d in found
+        (d["deposit"], sealed.open_sealed(unb64(d["sealed"], "share"), identity))
+        for d in _mailbox(client, mailbox)
     ]
     if owner_label is not None:
         opened = [(d, item) for d, item in opened if item.label == owner_label]
@@ -104,6 +105,17 @@ def approve(
     return Approval(item.label, int(answer.json()["approvals"]))
 
 
+def _mailbox(client: Any, mailbox: str) -> Iterator[dict[str, Any]]:
+    """Every deposit of a mailbox, a page at a time."""
+    after = ""
+    while True:
+        page = client.request("GET", f"/v1/social/mailboxes/{mailbox}{after}").json()
+        yield from page["deposits"]
+        if not page.get("next"):
+            return
+        after = f"?after={page['next']}"
+
+
 def cancel(relay: str, code: str | None = None, home: Path | None = None) -> list[str]:
     answer = client_for(relay, home).request(
         "POST", "/v1/social/requests/cancel", json={"code": code}
@@ -111,8 +123,10 @@ def cancel(relay: str, code: str | None = None, home: Path | None = None) -> lis
     return [str(c) for c in answer.json()["cancelled"]]
 
 
-def release(code: str, home: Path | None = None) -> list[sealed.SealedShare]:
-    """The shares re-sealed to this device's request, opened (after the owner's delay)."""
+def release(code: str, home: Path | None = None) -> list[list[sealed.SealedShare]]:
+    """The shares re-sealed to this device's request, opened (after the owner's delay): one
+    list per owner whose guardians approved (a stranger who heard the code may have added
+    shares of another wallet: each group is combined on its own)."""
     path = _request_file(home, code.replace("-", "").upper())
     try:
         raw = json.loads(path.read_text())
@@ -126,21 +140,38 @@ def release(code: str, home: Path | None = None) -> list[sealed.SealedShare]:
     answer = client_for(raw["relay"], home).request(
         "GET", f"/v1/social/requests/{raw['code']}/shares"
     )
-    return [sealed.open_sealed(unb64(s, "share"), identity) for s in answer.json()["shares"]]
+    body = answer.json()
+    groups = body.get("groups") or [body["shares"]]
+    return [[sealed.open_sealed(unb64(s, "share"), identity) for s in group] for group in groups]
 
 
 def finish(code: str, passphrase: str = "", home: Path | None = None) -> shares.Recovered:
     """Combine the released shares; then the request's key, done with, leaves the device."""
-    items = release(code, home)
-    if not items:
+    groups = [group for group in release(code, home) if group]
+    if not groups:
         raise InputError("The relay released no shares.")
+    failure: InputError | UsageError | None = None
+    for items in groups:
+        try:
+            recovered = _combine(items, passphrase)
+        except (
+            InputError,
+            UsageError,
+        ) as exc:  # another owner's shares, or too few: try the next group
+            failure = failure or exc
+            continue
+        _request_file(home, code.replace("-", "").upper()).unlink(missing_ok=True)
+        return recovered
+    assert failure is not None
+    raise failure
+
+
+def _combine(items: list[sealed.SealedShare], passphrase: str) -> shares.Recovered:
     modes = {item.mode for item in items}
     if len(modes) != 1 or not modes <= {"bip39", "slip39"}:
         raise InputError("The released shares disagree about their mode: they are damaged.")
     mode: shares.Mode = "bip39" if modes == {"bip39"} else "slip39"
-    recovered = shares.combine(mode, [item.share for item in items], passphrase)
-    _request_file(home, code.replace("-", "").upper()).unlink(missing_ok=True)
-    return recovered
+    return shares.combine(mode, [item.share for item in items], passphrase)
 
 
 def notifications(relay: str, after: int = 0, home: Path | None = None) -> list[dict[str, Any]]:
