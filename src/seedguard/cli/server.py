@@ -112,6 +112,34 @@ def run(
             help="Seconds one webhook delivery attempt may take, start to finish.", min=0.1
         ),
     ] = 10.0,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a client has, from connecting (or from its last answer), to send a "
+            "request's headers; then 408 and the connection closes.",
+            min=0.1,
+            max=3600,
+        ),
+    ] = 10.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a client has, after the headers, to send the whole body.",
+            min=0.1,
+            max=3600,
+        ),
+    ] = 30.0,
+    limit_concurrency: Annotated[
+        int,
+        typer.Option(
+            help="Connections this process holds at once. At the cap the connection that has "
+            "waited longest without a complete request is closed to make room; when every one "
+            "is being answered, a new one gets 503. The open-file limit is raised to fit "
+            "(docs/server.md).",
+            min=1,
+            max=1_000_000,
+        ),
+    ] = 1000,
     share_key_file: Annotated[
         Path | None,
         typer.Option(
@@ -171,6 +199,9 @@ def run(
         trusted_proxies=_networks(trusted_proxy or [], "--trusted-proxy"),
         webhook_allow_networks=_networks(webhook_allow_network or [], "--webhook-allow-network"),
         webhook_deadline=webhook_deadline,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        limit_concurrency=limit_concurrency,
         limits=_limits(limit or []),
     )
     mode = stat.S_IMODE(key_file.stat().st_mode)

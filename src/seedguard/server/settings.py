@@ -50,6 +50,9 @@ class Settings:
     # Networks a webhook may reach although they are loopback, private, link-local... (CIDR).
     webhook_allow_networks: tuple[str, ...] = ()
     webhook_deadline: float = 10.0  # seconds for one delivery attempt, start to finish
+    header_timeout: float = 10.0  # seconds from connecting (or idle) to a request's headers
+    body_timeout: float = 30.0  # seconds from the headers to the end of the body
+    limit_concurrency: int = 1000  # connections one process holds (server/protocol.py)
     limits: Limits = field(default_factory=Limits)
     share_key: bytes | None = field(default=None, repr=False)  # seals MPC shares at rest
     clock: Callable[[], float] = field(default=time.time, compare=False)
