@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: fuzz run test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "seedguard needs Python 3.11 or newer (set PYTHON=...)")'
@@ -28,6 +28,12 @@ pytest: $(STAMP)
 	$(BIN)/pytest -n 2
 
 test: lint typecheck pytest
+
+# Longer budgets than `make test`: the OpenAPI contract on both databases, hostile values.
+fuzz: $(STAMP)
+	SEEDGUARD_SCHEMATHESIS_EXAMPLES=100 SEEDGUARD_SCHEMATHESIS_DATABASES=sqlite,postgresql \
+	SEEDGUARD_HOSTILE_EXAMPLES=500 \
+	$(BIN)/pytest -q -p no:randomly tests/server/test_contract.py tests/server/test_hostile_input.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --output docs/benchmarks.md

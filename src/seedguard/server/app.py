@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Query, Request, Response, Security
+from fastapi import Depends, FastAPI, Header, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seedguard import __version__
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
-from seedguard.server import accounts, guard, hardening, mpc, social, vault, webhooks
+from seedguard.server import accounts, guard, hardening, mpc, openapi, social, vault, webhooks
 from seedguard.server.accounts import Session
 from seedguard.server.db import Database
 from seedguard.server.logs import LOGGER
@@ -665,8 +665,39 @@ class Server:
 bearer = HTTPBearer(auto_error=False, description="A session token from /v1/auth/token.")
 
 
-# The header only; routes check the token in their own database connection.
-Token = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 bytes, base64url without padding
+
+
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> HTTPAuthorizationCredentials:
+    """The header only, checked before the body is validated (an unauthenticated call learns
+    nothing about the route); routes check the token in their own database connection."""
+    if credentials is None:
+        raise unauthenticated()
+    if not TOKEN_FORMAT.fullmatch(credentials.credentials):
+        raise unauthenticated("The session token is malformed: sign in again.")
+    return credentials
+
+
+def _bearer_missing(request: Request) -> Refused | None:
+    """For a body that fails to parse (FastAPI reads it before any dependency): the refusal
+    the token check would give, when the route needs a token."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    needs = dependant is not None and any(d.call is bearer_token for d in dependant.dependencies)
+    if not needs:
+        return None
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        return unauthenticated()
+    if not TOKEN_FORMAT.fullmatch(value):
+        return unauthenticated("The session token is malformed: sign in again.")
+    return None
+
+
+Token = Annotated[HTTPAuthorizationCredentials, Depends(bearer_token)]
 
 
 def create_app(settings: Settings, database: Database) -> FastAPI:
@@ -717,7 +748,10 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        missing = _bearer_missing(request)
+        if missing is not None:
+            return await refused(request, missing)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
         message = f"Malformed request: {where}: {first.get('msg', 'invalid')}."
@@ -1339,6 +1373,13 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     hot = ("/v1/oprf/evaluate", "/v1/vault/{name}", "/livez")
     app.router.routes.sort(key=lambda r: -1 if getattr(r, "path", "") in hot else 0)
     app.add_middleware(Edge, server=server)
+
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi.contract(app)
+        return app.openapi_schema
+
+    app.openapi = schema  # type: ignore[method-assign]
     return app
 
 

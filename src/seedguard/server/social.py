@@ -119,8 +119,10 @@ def open_mailbox(conn: Connection, settings: Settings, me: Session) -> str:
 
 
 def deposit(conn: Connection, settings: Settings, me: Session, mailbox: str, sealed: bytes) -> str:
-    if not 0 < len(sealed) <= MAX_SEALED:
-        raise Refused(413, f"A sealed share is 1 to {MAX_SEALED} bytes.")
+    if not sealed:
+        raise Refused(400, "The sealed share is empty: seal the share, then send it.")
+    if len(sealed) > MAX_SEALED:
+        raise Refused(413, f"A sealed share is at most {MAX_SEALED} bytes.")
     found = conn.execute(sa.select(db.mailboxes.c.id).where(db.mailboxes.c.id == mailbox)).first()
     if found is None:
         raise not_found(f"Mailbox {mailbox}")
@@ -334,8 +336,10 @@ def approve(
 ) -> int:
     """Attach a guardian's share, re-sealed to the request's key; returns the approvals of
     that share's owner."""
-    if not 0 < len(resealed) <= MAX_SEALED:
-        raise Refused(413, f"A sealed share is 1 to {MAX_SEALED} bytes.")
+    if not resealed:
+        raise Refused(400, "The sealed share is empty: seal the share, then send it.")
+    if len(resealed) > MAX_SEALED:
+        raise Refused(413, f"A sealed share is at most {MAX_SEALED} bytes.")
     row = _request(conn, code)
     found = conn.execute(
         sa.select(db.deposits.c.owner_id, db.mailboxes.c.account_id)
