@@ -1270,7 +1270,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         gate = mpc.CloudGate(
             password_handle=None
             if body.password is None
-            else unb64(body.password.handle, "handle"),
+            else unb64(body.password.handle, "handle", 32),
             password_proof=None
             if body.password is None
             else unb64(body.password.proof, "proof", 32),
