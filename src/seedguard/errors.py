@@ -7,6 +7,8 @@ Messages never contain a secret.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SeedguardError(Exception):
     """Base class. `str(error)` is a complete, user-facing sentence."""
@@ -28,6 +30,15 @@ class UsageError(SeedguardError):
     """The command was called the wrong way (options, missing terminal, ...)."""
 
     exit_code = 2
+
+
+class AmbiguousBackupError(UsageError):
+    """Several backups at a location could be meant, and trying the wrong one would cost
+    something (a server's guess): `choices` holds their headers, for the user to pick one."""
+
+    def __init__(self, message: str, choices: list[Any]) -> None:
+        super().__init__(message)
+        self.choices = choices
 
 
 class UnreachableError(SeedguardError):
@@ -62,6 +73,10 @@ class SeedQRError(InputError):
 
 class EnvelopeError(InputError):
     """A backup file is not a seedguard envelope, is damaged, or asks for too much."""
+
+
+class HardeningKeyDestroyedError(InputError):
+    """The server destroyed the backup's OPRF key: the password can no longer open it."""
 
 
 class WrongSecretError(InputError):

@@ -102,7 +102,7 @@ def test_an_unreachable_server_is_named_and_the_recovery_key_still_works(
 def test_a_backup_kept_on_the_server_is_hardened_by_default(
     backups: Backups, sg_server: SeedguardServer, tmp_path: Path
 ) -> None:
-    hardened = backups.create(bip39_payload(PHRASE), OLD, [sg_server.location])
+    hardened = backups.create(bip39_payload(PHRASE), OLD, [sg_server.location, str(tmp_path / "f")])
     assert hardened.hardened_by == sg_server.url
     plain = backups.create(bip39_payload(PHRASE), OLD, [str(tmp_path / "p")], plain=True)
     assert plain.hardened_by is None

@@ -216,7 +216,10 @@ def test_webdav_with_netrc(home: Path, dav: DavServer, monkeypatch: pytest.Monke
     sg("backup", "change-password", stdin=f"{OLD}\n{NEW}\n")
     sg("backup", "verify", "--from", location, stdin=f"{NEW}\n")
     monkeypatch.setenv("NETRC", os.devnull)
-    assert "refused access" in sg("backup", "status", code=1)["backups"][0]["copies"][0]["detail"]
+    # The store could not be read (exit 3, as every command says for it): nothing was checked.
+    refused = sg("backup", "status", code=3)["backups"][0]
+    assert "refused access" in refused["copies"][0]["detail"]
+    assert refused["state"] == "unreachable"
 
 
 def test_interactive_create_asks_twice_and_shows_strength(home: Path, tmp_path: Path) -> None:

@@ -42,9 +42,21 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
         "cli",
         stdin=PASSWORD,
     )
-    assert set(created) == {"wallet_id", "public_key", "output_key", "address", "cloud_backup"}
-    assert set(created["cloud_backup"]) == {"location", "backup_id"}
+    assert set(created) == {
+        "wallet_id",
+        "public_key",
+        "output_key",
+        "address",
+        "cloud_backup",
+        "recovery_key",
+        "emergency_exit",
+    }
+    assert set(created["cloud_backup"]) == {"location", "backup_id", "hardened_by", "recovery_key"}
     assert created["cloud_backup"]["location"] == cloud
+    assert created["cloud_backup"]["hardened_by"] == sg_server.url
+    assert created["cloud_backup"]["recovery_key"] == "new"  # the default for an MPC wallet
+    assert len(created["recovery_key"].split()) == 12
+    assert "--with-recovery-key" in created["emergency_exit"]
     assert len(bytes.fromhex(created["public_key"])) == 32
     assert len(bytes.fromhex(created["output_key"])) == 32
     assert created["address"].startswith("bc1p")
@@ -62,9 +74,17 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
     # The phone is lost: a new device recovers with the backup password.
     laptop = make_home(tmp_path / "laptop")
     recovered = _json(
-        laptop, "mpc", "recover", "--server", sg_server.url, "--cloud", cloud, stdin=PASSWORD
+        laptop,
+        "mpc",
+        "recover",
+        "--server",
+        sg_server.url,
+        "--cloud",
+        cloud,
+        stdin=PASSWORD + "\n" + created["recovery_key"] + "\n",  # no PIN; keep the key
     )
-    assert set(recovered) == set(created)
+    assert set(recovered) == set(created) - {"recovery_key"}  # kept: no new words to show
+    assert recovered["cloud_backup"]["recovery_key"] == "kept"
     for field in ("wallet_id", "public_key", "output_key", "address"):
         assert recovered[field] == created[field]
     again = _json(laptop, "mpc", "sign", "--wallet", created["wallet_id"][:8], "--message", MESSAGE)
@@ -173,6 +193,7 @@ def test_a_terminal_session(sg_server: SeedguardServer, tmp_path: Path) -> None:
     """At a terminal: the new password asked twice with its strength, a device PIN (no OS
     keyring here) asked twice; `sign` asks for the PIN; `export-key` warns and wants EXPORT."""
     import os
+    import re
 
     import pexpect
 
@@ -200,6 +221,23 @@ def test_a_terminal_session(sg_server: SeedguardServer, tmp_path: Path) -> None:
     child.expect("Repeat the device PIN")
     child.sendline(pin)
     child.expect("MPC wallet created")
+    # The recovery key (the default) waits behind Enter, is confirmed, then wiped.
+    child.expect("Press Enter to show the recovery key")
+    assert "1. " not in (child.before or "")
+    child.sendline("")
+    child.expect("type back two of its words")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", child.before or "")
+    words = dict(re.findall(r"(\d+)\. ([a-z]+)", shown))
+    assert len(words) == 12
+    for _ in range(2):
+        child.expect(r"Word #(\d+) of the recovery key")
+        asked = child.match.group(1)
+        child.sendline("wrong")
+        child.expect("That is not word")
+        child.expect(r"Word #\d+ of the recovery key")
+        child.sendline(words[asked])
+    child.expect("\x1b\\[3J")
+    child.expect("Without the server")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

@@ -54,9 +54,21 @@ def test_attempts_left_after_each_wrong_password(home: Path, tmp_path: Path) -> 
         assert restored["mnemonic"] == PHRASE
 
 
-def test_the_vault_as_a_location(home: Path, sg_server: SeedguardServer) -> None:
-    made = sg("backup", "create", "--to", sg_server.location, stdin=f"{PHRASE}\n{OLD}\n")
-    assert made["locations"] == [{"location": sg_server.location, "ok": True, "error": None}]
+def test_the_vault_as_a_location(home: Path, sg_server: SeedguardServer, tmp_path: Path) -> None:
+    folder = str(tmp_path / "folder")
+    made = sg(
+        "backup",
+        "create",
+        "--to",
+        sg_server.location,
+        "--to",
+        folder,
+        stdin=f"{PHRASE}\n{OLD}\n",
+    )
+    assert made["locations"] == [
+        {"location": sg_server.location, "ok": True, "error": None},
+        {"location": f"file://{folder}", "ok": True, "error": None},
+    ]
     assert made["hardened_by"] == sg_server.url
     listed = sg("backup", "list", "--from", sg_server.location)
     assert [b["backup_id"] for b in listed["backups"]] == [made["backup_id"]]

@@ -55,3 +55,13 @@ class ServerHardening:
         client_for(server, self.home).request(
             "POST", "/v1/oprf/keys/delete", json={"handle": b64(handle)}
         )
+
+    def state(self, server: str, handle: bytes) -> dict[str, object]:
+        """The key's state (active / not-ready / destroyed) and attempts left; no attempt is
+        counted. BackupMissingError when the server has no such key."""
+        answer = (
+            client_for(server, self.home)
+            .request("POST", "/v1/oprf/keys/state", json={"handle": b64(handle)})
+            .json()
+        )
+        return dict(answer)

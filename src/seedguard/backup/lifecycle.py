@@ -23,6 +23,7 @@ from seedguard import home as homes
 from seedguard import stores, wallet
 from seedguard.backup import password_policy
 from seedguard.backup.hardening import ServerHardening
+from seedguard.backup.health import BackupHealth, CopyState, KeyState, assess
 from seedguard.backup.registry import Entry, Registry
 from seedguard.envelope import (
     DEFAULT_KDF,
@@ -40,6 +41,7 @@ from seedguard.envelope import (
 )
 from seedguard.envelope.payload import AccountCredential, with_accounts
 from seedguard.errors import (
+    AmbiguousBackupError,
     BackupMissingError,
     BusyError,
     EnvelopeError,
@@ -225,6 +227,14 @@ class Backups:
         password_policy.check(password.text, _user_inputs(payload, label))
         targets = _unique([self.store(loc) for loc in locations])
         vaults = [t.client.server for t in targets if isinstance(t, stores.ServerStore)]
+        if len(vaults) == len(targets):
+            raise UsageError(
+                "A backup kept only in a seedguard server's vault cannot be restored from a "
+                "new device: the vault belongs to this device's account there, and a new "
+                "device joins that account only with the credential inside the backup. Add a "
+                "folder or cloud location (another --to); the vault copy then counts as a "
+                "second copy."
+            )
         server = (
             canonical_server(harden) if harden else (vaults[0] if vaults and not plain else None)
         )
@@ -314,16 +324,38 @@ class Backups:
     def _open_at(
         self, location: str, backup_id: str | None, secret: Secret
     ) -> tuple[stores.Store, Found, Opened]:
+        """Open the backup at `location` that `secret` opens. Offline slots are tried first
+        (no server guess); a server-hardened one is tried only when it is the only hardened
+        backup there or was named by id, so no guess is spent on a backup not asked for."""
         store = self.store(location)
         candidates = self._candidates(store, backup_id)
+        offline = [f for f in candidates if not _needs_server(f.header, secret)]
+        hardened = [f for f in candidates if _needs_server(f.header, secret)]
         wrong: WrongSecretError | None = None
-        for found in candidates:
+        for found in offline:
             try:
                 return store, found, self._open(found.data, secret)
             except WrongSecretError as exc:
                 wrong = exc
+        hardened_ids = {f.header.backup_id for f in hardened}
+        if len(hardened_ids) > 1:
+            raise AmbiguousBackupError(
+                f"{len(hardened_ids)} server-hardened backups are at {store.location}, and "
+                "trying the password on each would spend one of its server's guesses: name "
+                "one with --id (`seedguard backup list --from LOCATION` shows them)"
+                + ("; the password opens none of the others." if offline else "."),
+                [f.header for f in hardened if f.name.endswith(SUFFIX)]
+                or [f.header for f in hardened],
+            )
+        for found in hardened:  # one backup (a `.new` copy too, newest first)
+            try:
+                return store, found, self._open(found.data, secret)
+            except WrongSecretError as exc:
+                wrong = exc
+                if exc.attempts_left is not None:
+                    break  # the server counted it: never spend a second guess silently
         assert wrong is not None
-        if len({f.header.backup_id for f in candidates}) > 1:
+        if len({f.header.backup_id for f in candidates}) > 1 and wrong.attempts_left is None:
             noun = "password" if isinstance(secret, Password) else "recovery key"
             raise WrongSecretError(
                 f"The {noun} opens none of the {len(candidates)} backups at {store.location}."
@@ -385,6 +417,7 @@ class Backups:
         assert copy is not None
         verified = copy.verified
         state, detail = "ok", None
+        header: Header | None = None
         try:
             store = self.store(location)
             data = store.load(entry.backup_id + SUFFIX)
@@ -406,10 +439,49 @@ class Backups:
             state, detail = "missing", "the copy is gone (deleted, moved, or another account)"
         except EnvelopeError as exc:
             state, detail = "damaged", exc.message
-        except SeedguardError as exc:  # unreachable, denied, bad location
+        except UnreachableError as exc:
             state, detail = "unreachable", exc.message
+        except SeedguardError as exc:  # access refused, a bad location
+            state, detail = "denied", exc.message
         due = verified is None or _age_days(verified) > VERIFY_EVERY_DAYS
-        return CopyStatus(entry, location, state, detail, verified, due)
+        return CopyStatus(entry, location, state, detail, verified, due, header)
+
+    def health(self, workers: int = 8) -> list[BackupHealth]:
+        """One verdict per registered backup: its copies (as `status`), what opens it, and
+        for a server-hardened backup its key's state there (no attempt is counted)."""
+        rows = self.status(workers)
+        by_id: dict[str, list[CopyStatus]] = {}
+        for row in rows:
+            by_id.setdefault(row.entry.backup_id, []).append(row)
+        result = []
+        for entry in self.registry.entries():
+            copies = by_id.get(entry.backup_id, [])
+            header = next((c.header for c in copies if c.state == "ok" and c.header), None)
+            header = header or next((c.header for c in copies if c.header), None)
+            key = self._key_state(header) if header is not None else None
+            states = tuple(
+                CopyState(c.location, c.state, c.detail, c.verified, c.verify_due) for c in copies
+            )
+            result.append(assess(entry, states, header, key))
+        return result
+
+    def _key_state(self, header: Header) -> KeyState | None:
+        slot = header.server_slot()
+        if slot is None:
+            return None
+        try:
+            answer = self.hardening.state(slot.server, slot.handle)
+        except BackupMissingError:
+            return KeyState(slot.server, "missing")
+        except SeedguardError as exc:
+            return KeyState(slot.server, "unreachable", detail=exc.message)
+        left, most = answer.get("attempts_left"), answer.get("max_attempts")
+        return KeyState(
+            slot.server,
+            str(answer.get("state")),
+            left if isinstance(left, int) else None,
+            most if isinstance(most, int) else None,
+        )
 
     # -- change password ---------------------------------------------------------------------
 
@@ -570,14 +642,20 @@ class Found:
 class CopyStatus:
     entry: Entry
     location: str
-    state: str  # ok | missing | changed | damaged | pending | unreachable
+    state: str  # ok | missing | changed | damaged | pending | unreachable | denied
     detail: str | None
     verified: str | None
     verify_due: bool
+    header: Header | None = None
 
     @property
     def healthy(self) -> bool:
         return self.state == "ok" and not self.verify_due
+
+
+def _needs_server(header: Header, secret: Secret) -> bool:
+    """Whether opening `header` with `secret` may spend a server's guess."""
+    return isinstance(secret, Password) and header.server_slot() is not None
 
 
 def _meta(header: Header, payload: Payload) -> Entry:

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from seedguard import wallet
 from seedguard.backup import Backups, LocationResult, bip39_payload, password_policy
-from seedguard.backup.lifecycle import CopyStatus
+from seedguard.backup.health import BackupHealth
 from seedguard.backup.recovery_key import from_words, to_words
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out, progress
@@ -37,7 +37,12 @@ from seedguard.envelope import (
     Slip39SharePayload,
     armor,
 )
-from seedguard.errors import PasswordPolicyError, SeedguardError, UsageError
+from seedguard.errors import (
+    AmbiguousBackupError,
+    PasswordPolicyError,
+    SeedguardError,
+    UsageError,
+)
 from seedguard.fs import write_private_file
 
 app = typer.Typer(
@@ -67,6 +72,7 @@ FromOpt = Annotated[
     ),
 ]
 NEW_PASSWORD_TRIES = 5
+ID_LENGTH = 8  # ids are shown by their first 8 hex digits; any unique prefix is accepted
 
 
 @contextlib.contextmanager
@@ -98,6 +104,35 @@ def read_new_password(inp: SecretInput, user_inputs: list[str], what: str) -> Pa
             continue
         return Password(text)
     raise PasswordPolicyError(f"No acceptable {what} after {NEW_PASSWORD_TRIES} tries.")
+
+
+def _choose(exc: AmbiguousBackupError, inp: SecretInput) -> str:
+    """On a terminal, the user picks one of several hardened backups; else the error stands."""
+    if not (inp.interactive and err.is_terminal) or not exc.choices:
+        raise exc
+    err.print(escape(exc.message), soft_wrap=True)
+    for i, h in enumerate(exc.choices, 1):
+        slot = h.server_slot()
+        where = f", hardened by {slot.server}" if slot else ""
+        label = f" {h.label}" if h.label else ""
+        err.print(
+            f"  {i}. {h.backup_id[:ID_LENGTH]}{escape(label)} ({h.kind}, made {h.created}{where})"
+        )
+    answer = err.input("Which backup (number)? ").strip()
+    if not answer.isdigit() or not 1 <= int(answer) <= len(exc.choices):
+        raise UsageError("No backup was chosen: run it again with --id.")
+    chosen: str = exc.choices[int(answer) - 1].backup_id
+    return chosen
+
+
+def _opened_note(opened: Opened) -> None:
+    slot = opened.header.server_slot()
+    if slot is not None and opened.kek_slot == "server":
+        err.print(
+            f"Opened with the help of {escape(slot.server)} (one counted guess, now reset: the "
+            "full number of attempts is left).",
+            soft_wrap=True,
+        )
 
 
 def _read_secret(inp: SecretInput, recovery: bool) -> Secret:
@@ -283,10 +318,16 @@ def verify(
     json_out: JsonOpt = False,
 ) -> None:
     """Open a backup in memory and check it; changes nothing in the store."""
-    secret = _read_secret(SecretInput(), recovery)
+    inp = SecretInput()
+    secret = _read_secret(inp, recovery)
     try:
-        with _progress("Opening") as backups:
-            opened = backups.verify(location, secret, backup_id)
+        try:
+            with _progress("Opening") as backups:
+                opened = backups.verify(location, secret, backup_id)
+        except AmbiguousBackupError as exc:
+            chosen = _choose(exc, inp)
+            with _progress("Opening") as backups:
+                opened = backups.verify(location, secret, chosen)
     except SeedguardError as exc:
         if not json_out:
             raise
@@ -306,6 +347,7 @@ def verify(
     if json_out:
         emit_json({"ok": True, "backup_id": opened.header.backup_id, "fingerprint": fingerprint})
         return
+    _opened_note(opened)
     out.print(
         f"[green]✓[/] Backup {opened.header.backup_id} opens and is intact"
         + (f"; it holds wallet [cyan]{fingerprint}[/]." if fingerprint else ".")
@@ -315,61 +357,68 @@ def verify(
 # --- status -----------------------------------------------------------------------------------
 
 
-def _status_json(rows: list[CopyStatus]) -> dict[str, Any]:
-    grouped: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        entry = grouped.setdefault(
-            row.entry.backup_id,
-            {
-                "backup_id": row.entry.backup_id,
-                "label": row.entry.label,
-                "kind": row.entry.kind,
-                "fingerprint": row.entry.fingerprint,
-                "copies": [],
-            },
-        )
-        entry["copies"].append(
-            {
-                "location": row.location,
-                "state": row.state,
-                "detail": row.detail,
-                "verified": row.verified,
-                "verify_due": row.verify_due,
-                "healthy": row.healthy,
-            }
-        )
-    return {"healthy": all(r.healthy for r in rows), "backups": list(grouped.values())}
+LEVEL_STYLE = {"ok": "green", "due": "yellow", "warning": "yellow", "unknown": "red", "bad": "red"}
+COPY_MARK = {"ok": "[green]✓[/]", "pending": "[yellow]…[/]"}
+
+
+def status_json(rows: list[BackupHealth]) -> dict[str, Any]:
+    worst = max((r.exit_code for r in rows), default=0)
+    return {"healthy": worst == 0, "backups": [r.as_dict() for r in rows]}
+
+
+def show_health(rows: list[BackupHealth]) -> None:
+    """One block per backup; every location, id and date printed whole (never cut)."""
+    for r in rows:
+        e = r.entry
+        name = f"Backup [bold]{e.backup_id[:ID_LENGTH]}[/]"
+        if e.label:
+            name += f" {escape(e.label)}"
+        if e.fingerprint:
+            name += f", wallet [cyan]{e.fingerprint}[/]"
+        style = LEVEL_STYLE[r.level]
+        out.print(f"{name}: [{style}]{r.state}[/]", soft_wrap=True)
+        ways = r.ways()
+        if r.key is not None and r.key.attempts_left is not None:
+            ways = [
+                f"{w} ({r.key.attempts_left} of {r.key.max_attempts} attempts left)"
+                if w.startswith("password")
+                else w
+                for w in ways
+            ]
+        out.print(f"  opens with: {escape(', '.join(ways) or 'unknown')}", soft_wrap=True)
+        for c in r.copies:
+            mark = COPY_MARK.get(c.state, "[red]✗[/]")
+            out.print(f"  {mark} {escape(c.location)}", soft_wrap=True)
+            when = f"verified {render.when(c.verified)}" if c.verified else "never verified"
+            if c.verify_due:
+                when = f"[yellow]{when}: verify due[/]"
+            line = f"{c.state}, {when}"
+            if c.detail:
+                line += f"; {escape(c.detail)}"
+            out.print(f"      {line}", soft_wrap=True)
+        out.print(f"  [{style}]→[/] {escape(r.verdict)}", soft_wrap=True)
+    if any(c.verify_due for r in rows for c in r.copies):
+        out.print("Run [bold]seedguard backup verify --from LOCATION[/] for each due copy.")
 
 
 @app.command("status")
 def status(json_out: JsonOpt = False) -> None:
-    """Every registered backup at every location: present, missing or changed, and when it was
-    last verified. Needs no password. Exit 1 when anything needs attention."""
+    """Can I still recover? For every registered backup: each copy (present, intact, last
+    verified), what opens it (password, recovery key, a server-hardened password with the
+    attempts left) and a verdict. Needs no password and counts no attempt. Exit 1 when a
+    backup is lost, destroyed, missing or locked; 3 when a location or server could not be
+    asked; 0 otherwise (one location only, or a verify due, is a warning)."""
     with _progress("Checking locations") as backups:
-        rows = backups.status()
+        rows = backups.health()
     if json_out:
-        emit_json(_status_json(rows))
+        emit_json(status_json(rows))
     elif not rows:
         out.print("No backups are registered on this device (`seedguard backup create`).")
     else:
-        table = Table()
-        for column in ("backup", "wallet", "location", "state", "last verified"):
-            table.add_column(column, overflow="fold")
-        colours = {"ok": "green", "pending": "yellow"}
-        for r in rows:
-            when = r.verified or "never"
-            if r.verify_due:
-                when = f"[yellow]{when} (verify now)[/]"
-            state = f"[{colours.get(r.state, 'red')}]{r.state}[/]"
-            if r.detail:
-                state += f": {escape(r.detail)}"
-            name = r.entry.backup_id[:8] + (f" {escape(r.entry.label)}" if r.entry.label else "")
-            table.add_row(name, r.entry.fingerprint or "", escape(r.location), state, when)
-        out.print(table)
-        if any(r.verify_due for r in rows):
-            out.print("Run [bold]seedguard backup verify --from LOCATION[/] for each due copy.")
-    if not all(r.healthy for r in rows):
-        raise typer.Exit(1)
+        show_health(rows)
+    worst = max((r.exit_code for r in rows), default=0)
+    if worst:
+        raise typer.Exit(worst)
 
 
 # --- restore ----------------------------------------------------------------------------------
@@ -412,9 +461,15 @@ def restore(
     fingerprint and first addresses to compare with the wallet's."""
     if not 1 <= count <= 100:
         raise UsageError("--count takes 1 to 100.")
-    secret = _read_secret(SecretInput(), recovery)
-    with _progress("Opening") as backups:
-        opened = backups.restore(location, secret, backup_id, revoke_other_devices=revoke)
+    inp = SecretInput()
+    secret = _read_secret(inp, recovery)
+    try:
+        with _progress("Opening") as backups:
+            opened = backups.restore(location, secret, backup_id, revoke_other_devices=revoke)
+    except AmbiguousBackupError as exc:
+        chosen = _choose(exc, inp)
+        with _progress("Opening") as backups:
+            opened = backups.restore(location, secret, chosen, revoke_other_devices=revoke)
     value = _restored_json(opened, count)
     if opened.payload.accounts:  # the seedguard server accounts this backup can rejoin
         value["servers"] = [a.server for a in opened.payload.accounts]
@@ -422,6 +477,7 @@ def restore(
         emit_json(value)
         return
     payload = opened.payload
+    _opened_note(opened)
     out.print(f"Restored backup [bold]{opened.header.backup_id}[/] from {escape(location)}.")
     if isinstance(payload, Bip39Payload):
         out.print("[bold red]Your recovery phrase is on screen: make sure no one is watching.[/]")

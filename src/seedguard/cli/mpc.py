@@ -20,8 +20,9 @@ from rich.table import Table
 from seedguard.backup.recovery_key import from_words, to_words
 from seedguard.cli.backup import read_new_password
 from seedguard.cli.render import emit_json, err, out, progress
+from seedguard.cli.reveal import reveal_words
 from seedguard.cli.secrets_input import SecretInput
-from seedguard.envelope import Password
+from seedguard.envelope import Password, RecoveryKey
 from seedguard.envelope.sealing import Secret
 from seedguard.errors import InputError, UsageError
 from seedguard.mpc.shares import DeviceStore, keyring_available
@@ -55,9 +56,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 RecoveryKeyOpt = Annotated[
     bool,
     typer.Option(
-        "--recovery-key",
-        help="Also make a recovery key (twelve words to keep offline) that opens the cloud "
-        "backup without the server: the way to the emergency exit if the server is gone.",
+        "--recovery-key/--no-recovery-key",
+        help="Make a recovery key (twelve words to keep offline) that opens the cloud backup "
+        "without the server: the way to the emergency exit if the server is gone. On by "
+        "default; --no-recovery-key leaves a hardened wallet dependent on its server.",
     ),
 ]
 
@@ -91,7 +93,7 @@ def _pin_for(inp: SecretInput, wallet: str) -> str | None:
     return inp.read("device PIN", "Device PIN (hidden): ")
 
 
-def _show(info: WalletInfo, title: str) -> None:
+def _show(info: WalletInfo, title: str, shown: bool = False) -> None:
     table = Table(show_header=False, box=None)
     table.add_row("wallet", info.wallet_id)
     if info.label:
@@ -103,18 +105,62 @@ def _show(info: WalletInfo, title: str) -> None:
         "cloud share", f"{escape(info.cloud_location)} (backup {info.cloud_backup_id[:8]})"
     )
     out.print(Panel(table, title=title, expand=False))
-    if info.recovery_key is not None:
-        out.print(
-            "Recovery key for the cloud backup (write it down, keep it offline): "
-            f"[bold]{to_words(info.recovery_key)}[/]"
-        )
+    if info.recovery == "kept":
+        out.print("The cloud backup still opens with the recovery key you typed (re-wrapped).")
+    if info.recovery_key is not None and not shown:
+        _show_recovery_key(SecretInput(), info.recovery_key)
+    _tell_exit(info)
+
+
+def _show_recovery_key(inp: SecretInput, key: RecoveryKey) -> None:
+    reveal_words(
+        inp,
+        to_words(key).split(),
+        title="CLOUD BACKUP RECOVERY KEY (not a wallet phrase)",
+        subtitle="opens the cloud backup without the server: keep it offline",
+        what="recovery key",
+    )
 
 
 def _info_json(info: WalletInfo) -> dict[str, object]:
     value = info.as_dict()
     if info.recovery_key is not None:
         value["recovery_key"] = to_words(info.recovery_key)
+    value["emergency_exit"] = _exit_sentence(info, markup=False)
     return value
+
+
+def _exit_sentence(info: WalletInfo, markup: bool = True) -> str:
+    """One sentence: how the user leaves without the server, given the cloud backup's slots."""
+
+    def code(text: str) -> str:
+        return f"[bold]{text}[/]" if markup else f"`{text}`"
+
+    command = f"seedguard mpc export-key --wallet {info.wallet_id[:12]} --cloud LOCATION"
+    if info.hardened_by is None:
+        return (
+            f"Without the server: {code(command)} rebuilds the key offline from this device's "
+            "share and the cloud backup (its password opens it without any server)."
+        )
+    if info.recovery != "none":
+        return (
+            f"Without the server: {code(command + ' --with-recovery-key')} rebuilds the key "
+            "offline from this device's share and the cloud backup, opened by its recovery key."
+        )
+    return (
+        f"No recovery key: the cloud backup opens only with the help of "
+        f"{escape(info.hardened_by) if markup else info.hardened_by}; "
+        "if that server is gone for good, this wallet's funds cannot be moved. Add one with "
+        "`seedguard backup add-recovery-key`."
+    )
+
+
+def _tell_exit(info: WalletInfo) -> None:
+    sentence = _exit_sentence(info)
+    if info.hardened_by is not None and info.recovery == "none":
+        err.print(Panel(sentence, title="[bold red]WARNING[/]", border_style="red", expand=False))
+    else:
+        out.print(sentence)
 
 
 @app.command("create")
@@ -123,7 +169,7 @@ def create(
     cloud: CloudOpt,
     label: Annotated[str | None, typer.Option(help="A name for the wallet.")] = None,
     network: Annotated[str, typer.Option(help="mainnet or testnet.")] = "mainnet",
-    recovery_key: RecoveryKeyOpt = False,
+    recovery_key: RecoveryKeyOpt = True,
     no_harden: Annotated[
         bool,
         typer.Option(
@@ -198,17 +244,49 @@ def recover(
 
     This device's share is rebuilt from the cloud share (backup password) and the server's,
     then all three shares are refreshed so the lost device's share stops working; the new
-    cloud backup is written and read back, and the account's other devices are revoked.
+    cloud backup is written and read back, and the account's other devices are revoked. When
+    the cloud backup has a recovery key, type it to keep it working (or press Enter for a new
+    one, shown and confirmed before the old backup is removed). Standard input: the password,
+    the device PIN where asked, then the recovery key line (empty: a new key).
     """
     inp = SecretInput()
     password = Password(inp.read("backup password", "Backup password (hidden): "))
     pin = _new_pin(inp)
-    with _wallets("Recovering the wallet") as wallets:
-        info = wallets.recover(server, cloud, password, pin=pin, backup_id=backup_id)
+    confirmed: list[RecoveryKey] = []
+
+    with progress("Recovering the wallet") as report:
+
+        def keep() -> RecoveryKey | None:
+            if not inp.interactive:
+                words = inp.optional("recovery key") or ""
+            else:
+                with report.paused():
+                    err.print(
+                        "The cloud backup also opens with a recovery key. Type its twelve words "
+                        "to keep that key working, or press Enter to get a new one."
+                    )
+                    words = inp.read("recovery key", "Recovery key (hidden, Enter for new): ")
+            return from_words(words) if words.strip() else None
+
+        def confirm(key: RecoveryKey) -> None:
+            if inp.interactive and not json_out:  # shown and confirmed before the old is gone
+                with report.paused():
+                    _show_recovery_key(inp, key)
+                confirmed.append(key)
+
+        info = MpcWallets(report=report).recover(
+            server,
+            cloud,
+            password,
+            pin=pin,
+            backup_id=backup_id,
+            keep_recovery_key=keep,
+            confirm_recovery_key=confirm,
+        )
     if json_out:
         emit_json(_info_json(info))
     else:
-        _show(info, "MPC wallet recovered; shares refreshed")
+        _show(info, "MPC wallet recovered; shares refreshed", shown=bool(confirmed))
         out.print("The lost device is revoked and its share no longer signs.")
 
 
@@ -216,7 +294,7 @@ def recover(
 def repair_cloud(
     wallet: WalletOpt,
     cloud: CloudOpt,
-    recovery_key: RecoveryKeyOpt = False,
+    recovery_key: RecoveryKeyOpt = True,
     with_recovery_key: Annotated[
         bool,
         typer.Option(

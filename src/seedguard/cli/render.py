@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
@@ -28,15 +29,38 @@ STANDARD_TITLES = {
 }
 
 
+class Reporter:
+    """A capability's report function: a spinner's text on a terminal, nothing otherwise;
+    `paused()` stops the spinner while the user is asked something."""
+
+    def __init__(self, status: Status | None = None) -> None:
+        self._status = status
+
+    def __call__(self, text: str) -> None:
+        if self._status is not None:
+            self._status.update(escape(text) + "…")
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        if self._status is None:
+            yield
+            return
+        self._status.stop()
+        try:
+            yield
+        finally:
+            self._status.start()
+
+
 @contextlib.contextmanager
-def progress(first: str) -> Iterator[Callable[[str], None]]:
+def progress(first: str) -> Iterator[Reporter]:
     """A report function for a capability: a spinner on a terminal whose text follows the
     reports, nothing otherwise."""
     if not err.is_terminal:
-        yield lambda _: None
+        yield Reporter()
         return
     with err.status(first) as status:
-        yield lambda text: status.update(escape(text) + "…")
+        yield Reporter(status)
 
 
 def emit_json(value: Any) -> None:
@@ -140,3 +164,50 @@ def qr_text(matrix: Sequence[Sequence[int]], border: int = 4) -> Text:
         text.append("".join(glyph[(t, b)] for t, b in zip(top, bottom, strict=True)))
         text.append("\n", style="default")
     return text
+
+
+def duration(seconds: float) -> str:
+    """A human duration: "45 s", "10 min", "1 h 59 min", "2 d 3 h"."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    minutes, s = divmod(s, 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def when(stamp: str | float, now: float | None = None) -> str:
+    """A time (ISO 8601 UTC or epoch seconds) as local time with how long ago or ahead:
+    "2026-12-02 14:32 local, 3 d ago"."""
+    import time
+    from datetime import UTC, datetime
+
+    if isinstance(stamp, str):
+        try:
+            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return stamp
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        epoch = moment.timestamp()
+    else:
+        epoch = float(stamp)
+    local = datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M")
+    delta = epoch - (time.time() if now is None else now)
+    if abs(delta) < 60:
+        return f"{local} local, just now"
+    if delta < 0:
+        return f"{local} local, {duration(-delta)} ago"
+    return f"{local} local, in {duration(delta)}"
+
+
+def iso(epoch: float) -> str:
+    """Epoch seconds as ISO 8601 UTC with its zone, as JSON shows every time."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -25,6 +25,7 @@ from seedguard import home as homes
 from seedguard.errors import (
     BackupMissingError,
     BusyError,
+    HardeningKeyDestroyedError,
     InputError,
     PendingError,
     SeedguardError,
@@ -271,10 +272,6 @@ def _message(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}"
 
 
-class HardeningKeyDestroyedError(InputError):
-    """The server destroyed the backup's OPRF key: the password can no longer open it."""
-
-
 def pending_refusal(server: str, response: httpx.Response) -> PendingError:
     try:
         answer = response.json()
@@ -297,9 +294,7 @@ def refusal(server: str, response: httpx.Response) -> SeedguardError:
     if status == 404:
         return BackupMissingError(f"{server}: {message}")
     if status == 410:
-        return HardeningKeyDestroyedError(
-            f"{server}: {message} Open it with its recovery key, or another backup."
-        )
+        return HardeningKeyDestroyedError(f"{server}: {message}")
     if status == 412:
         return BusyError(f"{server}: {message} Another device changed it; run it again.")
     if status == 403 and "revoked" in message:

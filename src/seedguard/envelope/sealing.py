@@ -31,7 +31,12 @@ from seedguard.envelope.header import (
     check_label,
 )
 from seedguard.envelope.payload import Payload
-from seedguard.errors import EnvelopeError, SeedguardError, WrongSecretError
+from seedguard.errors import (
+    EnvelopeError,
+    HardeningKeyDestroyedError,
+    SeedguardError,
+    WrongSecretError,
+)
 from seedguard.primitives import aead, kdf, oprf
 
 RECOVERY_KEY_BYTES = 16
@@ -161,21 +166,43 @@ def _finalize(state: oprf.Blind, evaluated: bytes) -> bytes:
         raise EnvelopeError("The hardening server answered with a malformed element.") from None
 
 
+def destroyed_advice(has_recovery_key: bool | None) -> str:
+    """What is left once a backup's hardening key is gone, by the backup's real slots."""
+    if has_recovery_key:
+        return "Only its recovery key opens it now (--with-recovery-key)."
+    if has_recovery_key is None:
+        return "Only a recovery key, if the backup has one, opens it now."
+    return (
+        "It has no recovery key, so no one can open it now: make a new backup from the "
+        "wallet, or restore another backup."
+    )
+
+
 def _evaluate_server_slot(
-    slot: ServerSlot, backup_id: str, password: Password, hook: KdfHook, service: OprfService
+    slot: ServerSlot,
+    backup_id: str,
+    password: Password,
+    hook: KdfHook,
+    service: OprfService,
+    has_recovery_key: bool | None = None,
 ) -> tuple[bytes, bytes, bytes]:
     """(data key, slot key, proof) after one counted evaluation; WrongSecretError (with the
     attempts left) when the password does not unwrap the slot."""
     argon = _password_kek(password, slot.salt, slot.kdf, hook)
     state = oprf.blind(password.encoded())
-    evaluated, left = service.evaluate(slot.server, slot.handle, state.blinded_element)
+    try:
+        evaluated, left = service.evaluate(slot.server, slot.handle, state.blinded_element)
+    except HardeningKeyDestroyedError as exc:
+        raise HardeningKeyDestroyedError(
+            f"{exc.message} {destroyed_advice(has_recovery_key)}"
+        ) from None
     kek, proof = _server_keys(argon, _finalize(state, evaluated), slot.salt)
     data_key = _unwrap(kek, slot, backup_id)
     if data_key is None:
         if left <= 0:
             raise WrongSecretError(
                 f"Wrong password, and that was the last attempt: the server at {slot.server} "
-                "has destroyed this backup's key. Only its recovery key can open it now.",
+                f"has destroyed this backup's key. {destroyed_advice(has_recovery_key)}",
                 attempts_left=0,
             )
         raise WrongSecretError(
@@ -196,9 +223,16 @@ def server_slot_proof(
 
 
 def _open_server_slot(
-    slot: ServerSlot, backup_id: str, password: Password, hook: KdfHook, service: OprfService
+    slot: ServerSlot,
+    backup_id: str,
+    password: Password,
+    hook: KdfHook,
+    service: OprfService,
+    has_recovery_key: bool,
 ) -> tuple[bytes, bytes]:
-    data_key, kek, proof = _evaluate_server_slot(slot, backup_id, password, hook, service)
+    data_key, kek, proof = _evaluate_server_slot(
+        slot, backup_id, password, hook, service, has_recovery_key
+    )
     # Opened all the same if the proof cannot be delivered: the attempt stays counted until
     # the next good open.
     with contextlib.suppress(SeedguardError):
@@ -369,7 +403,9 @@ def open_envelope(
                     f"This backup is hardened by the seedguard server at {hardened.server}: "
                     "its password opens it only with that server's help."
                 )
-            data_key, kek = _open_server_slot(hardened, header.backup_id, secret, hook, service)
+            data_key, kek = _open_server_slot(
+                hardened, header.backup_id, secret, hook, service, header.has_recovery_key()
+            )
             kek_slot = "server"
         if data_key is None:
             raise WrongSecretError("Wrong password: it does not open this backup.")

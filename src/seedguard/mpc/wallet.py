@@ -27,9 +27,15 @@ from seedguard.backup.lifecycle import Backups
 from seedguard.client.mpc import MpcServer
 from seedguard.client.session import unb64
 from seedguard.envelope import MpcSharePayload, Password, RecoveryKey
-from seedguard.envelope.header import ServerSlot, parse_server_slot
+from seedguard.envelope.header import Header, ServerSlot, parse_server_slot
 from seedguard.envelope.sealing import Secret, server_slot_proof
-from seedguard.errors import InputError, SeedguardError, UnreachableError, UsageError
+from seedguard.errors import (
+    InputError,
+    SeedguardError,
+    UnreachableError,
+    UsageError,
+    WrongSecretError,
+)
 from seedguard.hd.addresses import wif
 from seedguard.hd.descriptors import with_checksum
 from seedguard.hd.slip132 import Network
@@ -68,6 +74,10 @@ class WalletInfo:
     cloud_location: str
     cloud_backup_id: str
     recovery_key: RecoveryKey | None = None
+    # What the cloud backup's recovery-key slot is after this command: "new" (recovery_key
+    # holds the words to show), "kept" (the same key, re-wrapped), "none" (no recovery key).
+    recovery: str = "none"
+    hardened_by: str | None = None
 
     @property
     def address(self) -> str:
@@ -80,7 +90,12 @@ class WalletInfo:
             "public_key": self.key.public_key.hex(),
             "output_key": self.key.output_key.hex(),
             "address": self.address,
-            "cloud_backup": {"location": self.cloud_location, "backup_id": self.cloud_backup_id},
+            "cloud_backup": {
+                "location": self.cloud_location,
+                "backup_id": self.cloud_backup_id,
+                "hardened_by": self.hardened_by,
+                "recovery_key": self.recovery,
+            },
         }
 
 
@@ -122,9 +137,12 @@ class MpcWallets:
         label: str | None = None,
         network: str = "mainnet",
         pin: str | None = None,
-        recovery_key: bool = False,
+        recovery_key: bool = True,
         harden: bool = True,
     ) -> WalletInfo:
+        """A new wallet. By default its cloud backup is hardened by `server` and also opens
+        with a new recovery key: the way to the emergency exit (`export_key`) when the server
+        is gone, which a backup hardened by that server alone would not have."""
         if network not in NETWORKS:
             raise UsageError("--network takes mainnet or testnet.")
         password_policy.check(password.text, [label] if label else [])
@@ -141,7 +159,8 @@ class MpcWallets:
         backup_id, slot = self._write_cloud(cloud_record, password, cloud, rkey, harden)
         self._link_cloud(srv, cloud_record, slot, rkey)
         device_record = _as_device(cloud_record, _secshare(outputs[DEVICE]))
-        return _info(self.store.save(device_record, cloud, backup_id, pin, _slot(slot)), rkey)
+        device = self.store.save(device_record, cloud, backup_id, pin, _slot(slot))
+        return _info(device, rkey, "new" if rkey else "none", slot)
 
     def _write_cloud(
         self,
@@ -231,7 +250,7 @@ class MpcWallets:
 
     def _open_cloud(
         self, cloud: str, secret: Secret, backup_id: str | None = None, enroll: bool = False
-    ) -> tuple[ShareRecord, str]:
+    ) -> tuple[ShareRecord, Header]:
         opened = (
             self.backups.restore(cloud, secret, backup_id, revoke_other_devices=True)
             if enroll
@@ -245,7 +264,7 @@ class MpcWallets:
         record = ShareRecord.from_bytes(payload.share)
         if record.participant != CLOUD:
             raise InputError("This backup holds an MPC share that is not the cloud share.")
-        return record, opened.header.backup_id
+        return record, opened.header
 
     def recover(
         self,
@@ -255,38 +274,77 @@ class MpcWallets:
         *,
         pin: str | None = None,
         backup_id: str | None = None,
+        keep_recovery_key: Callable[[], RecoveryKey | None] | None = None,
+        confirm_recovery_key: Callable[[RecoveryKey], None] | None = None,
     ) -> WalletInfo:
-        """The wallet on this (new) device from its cloud share and the server."""
+        """The wallet on this (new) device from its cloud share and the server.
+
+        Every way out the wallet had stays open: when the old cloud backup has a recovery-key
+        slot, `keep_recovery_key` is asked for that key (checked against the old backup before
+        anything changes) and the new backup opens with it too; without it (None returned, or
+        no callback) a new recovery key is made, and `confirm_recovery_key` sees it before the
+        old backup is removed."""
         srv = self._server(server)
-        record, old_backup_id = self._matching_cloud_share(srv, cloud, password, backup_id)
+        record, old_header = self._matching_cloud_share(srv, cloud, password, backup_id)
+        old_backup_id = old_header.backup_id
+        rkey, recovery = self._recovery_key_to_keep(cloud, old_header, keep_recovery_key)
         self.report("Re-creating this device's share with the server")
         device_share, _ = _repair(srv, record, DEVICE)
         self.report("Refreshing all three shares")
         new_device, new_cloud = _refresh(srv, _as_device(record, device_share), record)
-        backup_id_new, slot = self._write_cloud(new_cloud, password, cloud, None, harden=True)
+        hardened = old_header.server_slot() is not None
+        backup_id_new, slot = self._write_cloud(new_cloud, password, cloud, rkey, harden=hardened)
         device = self.store.save(new_device, cloud, backup_id_new, pin, _slot(slot))
         srv.commit_refresh(record.wallet_id, new_device.epoch)
-        self._link_cloud(srv, new_cloud, slot, None)
+        self._link_cloud(srv, new_cloud, slot, rkey)
+        if recovery == "new" and confirm_recovery_key is not None:
+            assert rkey is not None
+            confirm_recovery_key(rkey)
         for stale in {old_backup_id, *self._older_shares(cloud, backup_id_new)}:
             self.report(f"Removing the old cloud share {stale[:8]}")
             try:
                 self.backups.delete(cloud, stale)
             except SeedguardError as exc:  # the new copy is safe; the old one is stale anyway
                 self.report(f"Could not remove the old cloud share: {exc.message}")
-        return _info(device, None)
+        return _info(device, rkey if recovery == "new" else None, recovery, slot)
+
+    def _recovery_key_to_keep(
+        self,
+        cloud: str,
+        header: Header,
+        ask: Callable[[], RecoveryKey | None] | None,
+    ) -> tuple[RecoveryKey | None, str]:
+        """The recovery key the new cloud backup gets, and whether it is "kept" or "new"."""
+        if not header.has_recovery_key():
+            return None, "none"
+        given = ask() if ask is not None else None
+        if given is None:
+            self.report("The cloud backup had a recovery key: making a new one for the new backup")
+            return RecoveryKey.generate(), "new"
+        try:
+            self.backups.verify(cloud, given, header.backup_id)
+        except WrongSecretError:
+            raise WrongSecretError(
+                "That recovery key does not open the wallet's cloud backup; nothing was changed. "
+                "Type it again, or leave it empty to get a new recovery key."
+            ) from None
+        return given, "kept"
 
     def _matching_cloud_share(
         self, srv: MpcServer, cloud: str, password: Password, backup_id: str | None
-    ) -> tuple[ShareRecord, str]:
+    ) -> tuple[ShareRecord, Header]:
         """The cloud share that pairs with the server's current share, newest first. An
         interrupted recovery may have left a newer envelope whose refresh the server holds
         pending: that refresh is completed; an envelope no share pairs with is skipped."""
         self.report(f"Opening the cloud share at {cloud}")
-        record, found_id = self._open_cloud(cloud, password, backup_id, enroll=True)
-        candidates = [found_id]
-        if backup_id is None:
+        others: list[str] = []
+        if backup_id is None:  # the newest cloud share first: one server guess, not one each
             headers, _ = self.backups.list_backups(cloud)
-            candidates += [h.backup_id for h in headers if h.kind == "mpc-share"]
+            others = [h.backup_id for h in headers if h.kind == "mpc-share"]
+            backup_id = others[0] if others else None
+        record, found = self._open_cloud(cloud, password, backup_id, enroll=True)
+        found_id = found.backup_id
+        candidates = [found_id, *others]
         seen: set[str] = set()
         latest_epoch = None
         for candidate in candidates:
@@ -295,24 +353,24 @@ class MpcWallets:
             seen.add(candidate)
             if candidate != found_id:
                 try:
-                    other, _ = self._open_cloud(cloud, password, candidate)
+                    other, other_header = self._open_cloud(cloud, password, candidate)
                 except SeedguardError:
                     continue
                 if other.wallet_id != record.wallet_id:
                     continue
-                record, found_id = other, candidate
+                record, found, found_id = other, other_header, candidate
             if srv.server != record.server:  # the server moved: the address given wins
                 record = replace(record, server=srv.server)
             state = srv.wallet(record.wallet_id)
             _check_same_wallet(state, record)
             latest_epoch = state["epoch"]
             if state["epoch"] == record.epoch:
-                return record, found_id
+                return record, found
             pending = [unb64(p, "pubshare") for p in state.get("pending_pubshares") or []]
             if state["epoch"] + 1 == record.epoch and tuple(pending) == record.key.pubshares:
                 self.report("Completing an interrupted recovery on the server")
                 srv.commit_refresh(record.wallet_id, record.epoch)
-                return record, found_id
+                return record, found
         raise InputError(
             f"No cloud share at {cloud} pairs with the server's share (epoch {latest_epoch}): "
             "a newer cloud backup exists elsewhere; recover from that one."
@@ -379,7 +437,8 @@ class MpcWallets:
         rkey = RecoveryKey.generate() if recovery_key else None
         backup_id, new_slot = self._write_cloud(cloud_record, password, cloud, rkey, harden=True)
         self._link_cloud(srv, cloud_record, new_slot, rkey)
-        return _info(self.store.save(record, cloud, backup_id, pin, _slot(new_slot)), rkey)
+        device = self.store.save(record, cloud, backup_id, pin, _slot(new_slot))
+        return _info(device, rkey, "new" if rkey else "none", new_slot)
 
     def export_key(
         self, wallet_id: str, cloud: str, secret: Secret, pin: str | None = None
@@ -494,7 +553,12 @@ def _as_device(record: ShareRecord, secshare: bytes) -> ShareRecord:
     return replace(record, participant=DEVICE, secshare=secshare)
 
 
-def _info(device: DeviceWallet, recovery_key: RecoveryKey | None) -> WalletInfo:
+def _info(
+    device: DeviceWallet,
+    recovery_key: RecoveryKey | None,
+    recovery: str,
+    slot: ServerSlot | None,
+) -> WalletInfo:
     r = device.record
     return WalletInfo(
         r.wallet_id,
@@ -505,6 +569,8 @@ def _info(device: DeviceWallet, recovery_key: RecoveryKey | None) -> WalletInfo:
         device.cloud_location,
         device.cloud_backup_id,
         recovery_key,
+        recovery,
+        None if slot is None else slot.server,
     )
 
 

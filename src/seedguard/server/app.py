@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
@@ -197,6 +197,12 @@ class ProveIn(BaseModel):
 
 class AttemptsOut(BaseModel):
     attempts_left: int
+
+
+class KeyStateOut(BaseModel):
+    state: Literal["active", "not-ready", "destroyed"]
+    attempts_left: int
+    max_attempts: int
 
 
 class KeyOut(BaseModel):
@@ -1025,6 +1031,17 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         return KeysOut(
             keys=[KeyOut.model_validate(k) for k in keys], max_attempts=settings.max_attempts
         )
+
+    @app.post("/v1/oprf/keys/state", tags=["hardening"])
+    @on_database
+    def key_state(body: HandleIn, request: Request, token: Token) -> KeyStateOut:
+        """A key's state for whoever holds its handle: active (with the attempts left),
+        not-ready, or destroyed by the guess limit. Counts no attempt."""
+        handle = unb64(body.handle, "handle", 32)
+        with database.read() as conn:
+            auth(conn, request, token)
+            answer = hardening.state(conn, settings, handle)
+        return KeyStateOut.model_validate(answer)
 
     @app.post("/v1/oprf/keys/delete", tags=["hardening"], status_code=204)
     @on_database

@@ -210,6 +210,27 @@ def prove(conn: Connection, settings: Settings, handle: bytes, proof: bytes) -> 
     return settings.max_attempts
 
 
+def state(conn: Connection, settings: Settings, handle: bytes) -> dict[str, object]:
+    """What a device may learn about a key whose handle it holds (from the backup's header):
+    whether it still exists and how many wrong passwords it may take. Counts no attempt."""
+    kid = key_id(handle)
+    row = conn.execute(
+        sa.select(db.oprf_keys.c.verifier, db.oprf_keys.c.failures).where(db.oprf_keys.c.id == kid)
+    ).first()
+    if row is not None:
+        left = max(0, settings.max_attempts - row.failures)
+        status = "not-ready" if row.verifier is None else "active"
+        return {"state": status, "attempts_left": left, "max_attempts": settings.max_attempts}
+    if _destroyed(conn, kid):
+        return {"state": "destroyed", "attempts_left": 0, "max_attempts": settings.max_attempts}
+    raise not_found("The hardening key")
+
+
+def _destroyed(conn: Connection, kid: str) -> bool:
+    query = sa.select(db.destroyed_keys.c.id).where(db.destroyed_keys.c.id == kid)
+    return conn.execute(query).first() is not None
+
+
 def delete(conn: Connection, session: Session, handle: bytes) -> None:
     kid = key_id(handle)
     result = conn.execute(

@@ -52,6 +52,7 @@ EXTRA: dict[str, tuple[int, ...]] = {
     "evaluate": (404, 410),
     "prove": (403, 404, 410),
     "delete_key": (404,),
+    "key_state": (404,),
     "deposit": (404,),
     "read_mailbox": (404,),
     "set_delay": (202, 403),
