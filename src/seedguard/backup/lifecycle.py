@@ -560,7 +560,6 @@ class Backups:
             new_data, new_opened = source.rewrap(
                 new, params or self.registry.kdf() or DEFAULT_KDF, self._kdf_hook, self.hardening
             )
-        meta = _meta(new_opened.header, new_opened.payload)
         # 4. Location by location: .new written and read back, then the swap, then clean-up.
         for location, (store, current, leftover) in copies.items():
             try:
@@ -575,22 +574,7 @@ class Backups:
                         f"The copy at {store.location} opens with neither password; it was left "
                         "untouched."
                     )
-                if current != new_data:
-                    try:
-                        self._write_checked(store, pending, new_data, new_opened)
-                        if _load_or_none(store, final) != current:
-                            raise BusyError(
-                                f"The copy at {store.location} changed while seedguard worked "
-                                "(another device?); nothing was replaced there. Run it again."
-                            )
-                    except SeedguardError:
-                        _remove_if(store, pending, new_data)  # leave no stray copy of ours
-                        raise
-                    self._write_checked(store, final, new_data, new_opened)
-                if leftover is not None or current != new_data:
-                    store.remove(pending)
-                store.prune(final)
-                self.registry.record(meta, store.location, sha256(new_data), verified=True)
+                self._swap_in(store, entry.backup_id, current, leftover, new_data, new_opened)
                 results[location] = LocationResult(store.location, True)
             except SeedguardError as exc:
                 results[location] = _failed(store.location, exc)
@@ -604,6 +588,173 @@ class Backups:
             except SeedguardError:
                 self.report("The old hardening key could not be deleted; it stays on the server")
         return entry.backup_id, ordered
+
+    def _swap_in(
+        self,
+        store: stores.Store,
+        backup_id: str,
+        current: bytes,
+        leftover: bytes | None,
+        new_data: bytes,
+        new_opened: Opened,
+    ) -> None:
+        """Replace the copy `current` at `store` with `new_data`, crash-safe: the `.new` copy
+        is written and read back, the original is checked unchanged and replaced with the same
+        bytes (read back), and only then is the `.new` copy (and older versions) removed."""
+        final, pending = backup_id + SUFFIX, backup_id + PENDING
+        if current != new_data:
+            try:
+                self._write_checked(store, pending, new_data, new_opened)
+                if _load_or_none(store, final) != current:
+                    raise BusyError(
+                        f"The copy at {store.location} changed while seedguard worked (another "
+                        "device?); nothing was replaced there. Run it again."
+                    )
+            except SeedguardError:
+                _remove_if(store, pending, new_data)  # leave no stray copy of ours
+                raise
+            self._write_checked(store, final, new_data, new_opened)
+        if leftover is not None or current != new_data:
+            store.remove(pending)
+        store.prune(final)
+        meta = _meta(new_opened.header, new_opened.payload)
+        self.registry.record(meta, store.location, sha256(new_data), verified=True)
+
+    # -- recovery key slots, copies, keys ----------------------------------------------------
+
+    def set_recovery_key(
+        self, password: Password, recovery_key: RecoveryKey | None, backup_id: str | None = None
+    ) -> tuple[str, list[LocationResult]]:
+        """Add (or replace) the backup's recovery-key slot, or remove it (None), at every
+        location, crash-safe as a password change is. The password proves the owner and must
+        open the backup, so a removal never leaves a backup that nothing the user has opens."""
+        entry = self.registry.find(backup_id)
+        lock_path = homes.ensure(self.registry.folder) / "locks" / f"{entry.backup_id}.lock"
+        with homes.lock(lock_path, blocking=False) as held:
+            if not held:
+                raise BusyError(
+                    f"Another seedguard process is changing backup {entry.backup_id[:8]}: wait "
+                    "for it to finish, then check `backup status`."
+                )
+            return self._set_recovery_locked(entry, password, recovery_key)
+
+    def _set_recovery_locked(
+        self, entry: Entry, password: Password, recovery_key: RecoveryKey | None
+    ) -> tuple[str, list[LocationResult]]:
+        final, pending = entry.backup_id + SUFFIX, entry.backup_id + PENDING
+        copies: dict[str, tuple[stores.Store, bytes | None, bytes | None]] = {}
+        results: dict[str, LocationResult] = {}
+        for copy in entry.copies:
+            try:
+                store = self.store(copy.location)
+                copies[copy.location] = (
+                    store,
+                    _load_or_none(store, final),
+                    _load_or_none(store, pending),
+                )
+            except SeedguardError as exc:
+                results[copy.location] = _failed(copy.location, exc)
+        registered = {c.location: c.sha256 for c in entry.copies}
+        source: tuple[bytes, Opened] | None = None
+        for location, (_, current, _) in copies.items():
+            if current is not None and sha256(current) == registered[location]:
+                try:
+                    source = (current, self._open(current, password))
+                    break
+                except WrongSecretError:
+                    raise WrongSecretError(
+                        f"The password does not open backup {entry.backup_id[:8]}; nothing was "
+                        "changed."
+                    ) from None
+        if source is None:
+            raise BackupMissingError(
+                f"No copy of backup {entry.backup_id[:8]} is as this device wrote or verified it "
+                "(`seedguard backup status` says why); nothing was changed."
+            )
+        source_data, opened = source
+        if recovery_key is None and not opened.header.has_recovery_key():
+            raise InputError(f"Backup {entry.backup_id[:8]} has no recovery key to remove.")
+        new_data, new_opened = opened.with_recovery_key(recovery_key)
+        for location, (store, current, leftover) in copies.items():
+            self.report(f"Re-writing the copy at {store.location}")
+            try:
+                if current is None:
+                    raise BackupMissingError(
+                        f"The copy at {store.location} is missing; it was not recreated "
+                        "(`seedguard backup copy` puts one there)."
+                    )
+                if current != source_data:
+                    raise InputError(
+                        f"The copy at {store.location} differs from the one opened (changed "
+                        "elsewhere?); it was left untouched: run `backup verify` on it."
+                    )
+                self._swap_in(store, entry.backup_id, current, leftover, new_data, new_opened)
+                results[location] = LocationResult(store.location, True)
+            except SeedguardError as exc:
+                results[location] = _failed(store.location, exc)
+        return entry.backup_id, [results[c.location] for c in entry.copies if c.location in results]
+
+    def copy_to(self, location: str, backup_id: str | None = None) -> LocationResult:
+        """Put a copy of a registered backup at one more location: the bytes of a copy that
+        is still as this device wrote or verified it, written there and read back. No secret
+        is needed; nothing already at `location` is overwritten."""
+        entry = self.registry.find(backup_id)
+        target = self.store(location)
+        if entry.copy_at(target.location) is not None:
+            raise UsageError(
+                f"Backup {entry.backup_id[:8]} already has a copy at {target.location}."
+            )
+        name = entry.backup_id + SUFFIX
+        data: bytes | None = None
+        source = None
+        for copy in entry.copies:
+            try:
+                candidate = self.store(copy.location).load(name)
+            except SeedguardError:
+                continue
+            if sha256(candidate) == copy.sha256:
+                data, source = candidate, copy
+                break
+        if data is None or source is None:
+            raise BackupMissingError(
+                f"No copy of backup {entry.backup_id[:8]} is as this device wrote or verified it "
+                "(`seedguard backup status` says why): restore it and make a new backup."
+            )
+        header = inspect(data)
+        existing = _load_or_none(target, name)
+        if existing is not None and existing != data:
+            raise InputError(
+                f"{target.location} already holds a different {name}: it was left untouched."
+            )
+        self.report(f"Writing to {target.location}")
+        if existing is None:
+            target.save(name, data)
+            if target.load(name) != data:
+                raise BusyError(
+                    f"{target.location} returned different bytes than were just written there: "
+                    "the store is faulty, or another device is writing. Run it again."
+                )
+        meta = Entry(entry.backup_id, header.kind, header.created, entry.fingerprint, header.label)
+        # The same bytes as a checked copy: it opens as that one did, when that one was checked.
+        self.registry.record(meta, target.location, sha256(data), verified=False)
+        if source.verified:
+            self.registry.set_verified(entry.backup_id, target.location, source.verified)
+        return LocationResult(target.location, True)
+
+    def header_of(self, backup_id: str | None = None) -> tuple[Entry, Header]:
+        """A registered backup's header, from a copy as this device wrote or verified it."""
+        entry = self.registry.find(backup_id)
+        for copy in entry.copies:
+            try:
+                data = self.store(copy.location).load(entry.backup_id + SUFFIX)
+            except SeedguardError:
+                continue
+            if sha256(data) == copy.sha256:
+                return entry, inspect(data)
+        raise BackupMissingError(
+            f"No copy of backup {entry.backup_id[:8]} could be read as this device wrote or "
+            "verified it (`seedguard backup status` says why)."
+        )
 
     def _classify(self, data: bytes, old: Secret, new: Password) -> tuple[str, Opened | None]:
         attempts: list[tuple[str, Secret]] = [("old", old), ("new", new)]

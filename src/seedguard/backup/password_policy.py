@@ -1,5 +1,7 @@
-"""Backup passwords: at least 8 characters with upper case, lower case and a digit, and not
-guessable by zxcvbn's estimate (score 3 of 4 or better: over 10^8 guesses). No override.
+"""Backup passwords: not guessable by zxcvbn's estimate (score 3 of 4 or better: over 10^8
+guesses), and either at least 8 characters with upper case, lower case and a digit, or a long
+passphrase (at least 16 characters that zxcvbn scores 4, e.g. five diceware words) without the
+composition rule, as NIST SP 800-63B recommends. No override.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from seedguard.errors import PasswordPolicyError
 
 MIN_LENGTH = 8
 MIN_SCORE = 3
+PASSPHRASE_LENGTH = 16  # from here on, a very strong passphrase needs no composition rule
+PASSPHRASE_SCORE = 4
 ZXCVBN_MAX = 72  # zxcvbn's own limit; a longer password is judged by its first 72 characters
 LABELS = ("very weak", "weak", "fair", "strong", "very strong")
 
@@ -60,13 +64,16 @@ def check(
     password: str, user_inputs: Sequence[str] = (), what: str = "backup password"
 ) -> Strength:
     """The strength of an acceptable new password; PasswordPolicyError says what to change."""
-    problems = rule_problems(password)
-    if problems:
-        raise PasswordPolicyError(
-            f"The {what} needs " + ", ".join(problems) + "; choose another.",
-            ("Several unrelated words with a digit and a capital are easy to remember.",),
-        )
     strength = estimate(password, ["seedguard", "backup", "wallet", *user_inputs])
+    long_and_strong = len(password) >= PASSPHRASE_LENGTH and strength.score >= PASSPHRASE_SCORE
+    problems = rule_problems(password)
+    if problems and not long_and_strong:
+        raise PasswordPolicyError(
+            f"The {what} needs " + ", ".join(problems) + f", or to be a passphrase of at least "
+            f"{PASSPHRASE_LENGTH} characters that is very hard to guess (five random words); "
+            "choose another.",
+            ("Five unrelated random words, or several words with a digit and a capital.",),
+        )
     if strength.score < MIN_SCORE:
         hint = " ".join(strength.feedback()) or "Add another uncommon word or two."
         raise PasswordPolicyError(

@@ -158,6 +158,15 @@ class Registry:
 
         self.update(change)
 
+    def set_verified(self, backup_id: str, location: str, stamp: str) -> None:
+        def change(entries: list[Entry]) -> None:
+            for entry in entries:
+                copy = entry.copy_at(location) if entry.backup_id == backup_id else None
+                if copy is not None:
+                    copy.verified = stamp
+
+        self.update(change)
+
     def forget(self, backup_id: str, location: str) -> None:
         def change(entries: list[Entry]) -> None:
             for entry in entries:

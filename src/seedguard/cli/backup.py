@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.panel import Panel
 from rich.table import Table
 
 from seedguard import wallet
@@ -24,6 +23,7 @@ from seedguard.backup.health import BackupHealth
 from seedguard.backup.recovery_key import from_words, to_words
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out, progress
+from seedguard.cli.reveal import reveal_words
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.envelope import (
     Bip39Payload,
@@ -58,10 +58,12 @@ IdOpt = Annotated[
 RecoveryOpt = Annotated[
     bool,
     typer.Option(
-        "--recovery-key",
+        "--with-recovery-key",
         help="Open with the backup's recovery key (twelve words) instead of its password.",
     ),
 ]
+# The spelling before --with-recovery-key, kept so that scripts do not break.
+OldRecoveryOpt = Annotated[bool, typer.Option("--recovery-key", hidden=True)]
 FromOpt = Annotated[
     str,
     typer.Option(
@@ -237,14 +239,13 @@ def create(
                     else ". Without a recovery key (--recovery-key) it depends on that server."
                 )
             )
-        if key is not None:
-            out.print(
-                Panel(
-                    render.words_table(to_words(key).split(), columns=4),
-                    title="BACKUP RECOVERY KEY (not a wallet phrase)",
-                    subtitle="opens this backup without its password: keep it offline",
-                    border_style="yellow",
-                )
+        if key is not None and any(r.ok for r in result.locations):
+            reveal_words(
+                inp,
+                to_words(key).split(),
+                title="BACKUP RECOVERY KEY (not a wallet phrase)",
+                subtitle="opens this backup without its password: keep it offline",
+                what="recovery key",
             )
         out.print("Check the copies every month or two: [bold]seedguard backup status[/].")
     _finish(result.locations, "written")
@@ -315,11 +316,12 @@ def verify(
     location: FromOpt,
     backup_id: IdOpt = None,
     recovery: RecoveryOpt = False,
+    old_recovery: OldRecoveryOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Open a backup in memory and check it; changes nothing in the store."""
     inp = SecretInput()
-    secret = _read_secret(inp, recovery)
+    secret = _read_secret(inp, recovery or old_recovery)
     try:
         try:
             with _progress("Opening") as backups:
@@ -446,6 +448,7 @@ def restore(
     location: FromOpt,
     backup_id: IdOpt = None,
     recovery: RecoveryOpt = False,
+    old_recovery: OldRecoveryOpt = False,
     count: Annotated[int, typer.Option("--count", help="Addresses per chain to compare.")] = 3,
     revoke: Annotated[
         bool,
@@ -462,7 +465,7 @@ def restore(
     if not 1 <= count <= 100:
         raise UsageError("--count takes 1 to 100.")
     inp = SecretInput()
-    secret = _read_secret(inp, recovery)
+    secret = _read_secret(inp, recovery or old_recovery)
     try:
         with _progress("Opening") as backups:
             opened = backups.restore(location, secret, backup_id, revoke_other_devices=revoke)
@@ -498,13 +501,14 @@ def restore(
 def change_password(
     backup_id: IdOpt = None,
     recovery: RecoveryOpt = False,
+    old_recovery: OldRecoveryOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Re-wrap every copy under a new password. Each new copy is written and read back before
     the old one is replaced; afterwards the old password opens nothing."""
     inp = SecretInput()
     old: Secret
-    if recovery:
+    if recovery or old_recovery:
         old = from_words(inp.read("recovery key", "Recovery key, twelve words (hidden): "))
     else:
         old = Password(inp.read("old password", "Current backup password (hidden): "))
@@ -586,3 +590,132 @@ def export(
         emit_json({"backup_id": backup_id, "output": str(output)})
     else:
         out.print(f"Wrote backup {backup_id} to {escape(str(output))}.")
+
+
+# --- copy, keys, recovery-key slots -----------------------------------------------------------
+
+
+@app.command("copy")
+def copy(
+    to: Annotated[
+        str, typer.Option("--to", metavar="LOCATION", help="The new location for a copy.")
+    ],
+    backup_id: IdOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Put a copy of a registered backup at one more location (no password: the bytes of a
+    copy that is as this device wrote or verified it, written and read back). Repairs a
+    location that failed or was lost without making a new backup."""
+    with _progress("Copying") as backups:
+        result = backups.copy_to(to, backup_id)
+        full_id = backups.registry.find(backup_id).backup_id
+    if json_out:
+        emit_json({"backup_id": full_id, **result.as_dict()})
+    else:
+        out.print(f"Backup [bold]{full_id}[/]: copied", soft_wrap=True)
+        out.print(_locations_table([result]))
+
+
+@app.command("keys")
+def keys(backup_id: IdOpt = None, json_out: JsonOpt = False) -> None:
+    """The key slots of a registered backup: what opens it (password and its key derivation,
+    a server-hardened password with the attempts left, a recovery key). Needs no password."""
+    with _progress("Reading the backup") as backups:
+        entry, header = backups.header_of(backup_id)
+        [health] = [h for h in backups.health() if h.entry.backup_id == entry.backup_id]
+    slots: list[dict[str, Any]] = []
+    params = header.password_kdf()
+    slot = header.server_slot()
+    if slot is not None:
+        key = health.key
+        slots.append(
+            {
+                "type": "server",
+                "server": slot.server,
+                "kdf": _kdf_json(header),
+                "state": key.state if key else None,
+                "attempts_left": key.attempts_left if key else None,
+            }
+        )
+    elif params is not None:
+        slots.append({"type": "password", "kdf": _kdf_json(header)})
+    if header.has_recovery_key():
+        slots.append({"type": "recovery"})
+    if json_out:
+        emit_json({"backup_id": entry.backup_id, "slots": slots})
+        return
+    out.print(f"Backup [bold]{entry.backup_id}[/]", soft_wrap=True)
+    for item in slots:
+        if item["type"] == "server":
+            left = item["attempts_left"]
+            state = f"{item['state']}, {left} attempts left" if left is not None else item["state"]
+            out.print(
+                f"  password, hardened by {escape(item['server'])} ({state}); "
+                f"{params.describe() if params else ''}",
+                soft_wrap=True,
+            )
+        elif item["type"] == "password":
+            out.print(f"  password; {params.describe() if params else ''}", soft_wrap=True)
+        else:
+            out.print("  recovery key (twelve words, opens it without the password or a server)")
+    if not header.has_recovery_key():
+        out.print("  no recovery key: `seedguard backup add-recovery-key` adds one")
+
+
+def _slot_change(backup_id: str | None, key: RecoveryKey | None, json_out: bool, verb: str) -> None:
+    inp = SecretInput()
+    password = Password(inp.read("backup password", "Backup password (hidden): "))
+    with _progress("Reading the copies") as backups:
+        full_id, results = backups.set_recovery_key(password, key, backup_id)
+    written = any(r.ok for r in results)
+    if json_out:
+        value: dict[str, Any] = {"backup_id": full_id, "locations": [r.as_dict() for r in results]}
+        if key is not None and written:
+            value["recovery_key"] = to_words(key)
+        emit_json(value)
+    else:
+        out.print(f"Backup [bold]{full_id}[/]: recovery key {verb}", soft_wrap=True)
+        out.print(_locations_table(results))
+        if key is not None and written:
+            reveal_words(
+                inp,
+                to_words(key).split(),
+                title="BACKUP RECOVERY KEY (not a wallet phrase)",
+                subtitle="opens this backup without its password: keep it offline",
+                what="recovery key",
+            )
+        if key is None:
+            out.print(
+                "[dim]Copies kept elsewhere (a sync service's history) still open with the old "
+                "recovery key: delete those versions there.[/]"
+            )
+    _finish(
+        results, f"changed ({'the copies there are as before' if written else 'nothing changed'})"
+    )
+
+
+@app.command("add-recovery-key")
+def add_recovery_key(backup_id: IdOpt = None, json_out: JsonOpt = False) -> None:
+    """Add a new recovery key (twelve words) to a backup, at every location, crash-safe as
+    change-password: it then opens without its password and without its server. A backup
+    that had one gets a new one; the old words stop opening the copies seedguard rewrote."""
+    _slot_change(backup_id, RecoveryKey.generate(), json_out, "added")
+
+
+@app.command("remove-recovery-key")
+def remove_recovery_key(
+    backup_id: IdOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove a backup's recovery key at every location; the password (which must open the
+    backup) stays the only way in, so a server-hardened backup then opens only with its
+    server."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("Removing a recovery key needs --yes when no one can confirm it.")
+        if not typer.confirm(
+            "Remove the recovery key? A hardened backup then depends on its server.", err=True
+        ):
+            raise typer.Exit(1)
+    _slot_change(backup_id, None, json_out, "removed")

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from seedguard import __version__
-from seedguard.cli import account, backup, guardian, mpc, seed, server, shamir, social
+from seedguard.cli import (
+    account,
+    backup,
+    guardian,
+    mpc,
+    secrets_input,
+    seed,
+    server,
+    shamir,
+    social,
+)
 from seedguard.cli.demo import demo
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import PendingError, SeedguardError, UsageError
@@ -52,8 +63,29 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            metavar="FILE",
+            help="Read the backup password from the first line of FILE (mode 0600).",
+        ),
+    ] = None,
+    password_command: Annotated[
+        str | None,
+        typer.Option(
+            "--password-command",
+            metavar="CMD",
+            help="Run CMD (no shell) and read the backup password from its first output line, "
+            "e.g. 'pass show seedguard'.",
+        ),
+    ] = None,
 ) -> None:
     """Back up and recover self-custody wallet keys."""
+    if password_file is not None or password_command is not None:
+        secrets_input.password_source = secrets_input.PasswordSource(
+            password_file, password_command
+        )
 
 
 def _fail(message: str, code: int, extra: dict[str, object] | None = None) -> None:
@@ -63,9 +95,36 @@ def _fail(message: str, code: int, extra: dict[str, object] | None = None) -> No
     sys.exit(code)
 
 
+GLOBAL_OPTIONS = ("--password-file", "--password-command")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """`--password-file` and `--password-command` are accepted after the command too (as restic
+    takes them): they are moved to the front, where the root command reads them."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front += argv[i : i + 2]
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main() -> None:
     try:
-        code = app(standalone_mode=False)
+        code = app(args=hoist_global_options(sys.argv[1:]), standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except SeedguardError as exc:
         extra: dict[str, object] = {}

@@ -401,30 +401,42 @@ def export_key(
 
 
 @app.command("status")
-def status(json_out: JsonOpt = False) -> None:
-    """The MPC wallets on this device (no secret is read, no server is called)."""
-    rows = MpcWallets().status()
+def status(
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Read only this device's files; call no server.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Can each MPC wallet on this device still sign and recover? Its server's view (the same
+    epoch, or recovered on another device), its cloud backup (present, intact, what opens it,
+    attempts left) and a verdict. Reads no secret and counts no attempt. Exit 1 when a wallet
+    cannot sign or recover, 3 when a server or location could not be asked."""
+    with progress("Checking the wallets") as report:
+        rows = MpcWallets(report=report).status(check=not offline)
+    levels = [r.get("level", "ok") for r in rows]
+    code = 1 if "bad" in levels else 3 if "unknown" in levels else 0
     if json_out:
         emit_json({"wallets": rows})
-        return
-    if not rows:
+    elif not rows:
         out.print("No MPC wallet on this device: `seedguard mpc create` makes one.")
-        return
-    table = Table()
-    for column in ("wallet", "label", "address", "epoch", "share key"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
-            r["wallet_id"][:12],
-            escape(r["label"] or ""),
-            r["address"],
-            str(r["epoch"]),
-            r["protection"],
-        )
-    out.print(table)
-    for r in rows:
+    for r in rows if not json_out else []:
+        title = f"Wallet [bold]{r['wallet_id'][:12]}[/]"
+        if r["label"]:
+            title += f" {escape(r['label'])}"
+        level = r.get("level")
+        if level:
+            style = {"ok": "green", "due": "yellow", "warning": "yellow"}.get(level, "red")
+            title += f": [{style}]{level}[/]"
+        out.print(title, soft_wrap=True)
+        out.print(f"  address      {r['address']}", soft_wrap=True)
+        out.print(f"  server       {escape(r['server'])} (epoch {r['epoch']})", soft_wrap=True)
         cloud = r["cloud_backup"]
         out.print(
-            f"{r['wallet_id'][:12]}: server {escape(r['server'])}, cloud share at "
-            f"{escape(cloud['location'])} (backup {cloud['backup_id'][:8]})"
+            f"  cloud share  {escape(cloud['location'])} (backup {cloud['backup_id'][:8]})",
+            soft_wrap=True,
         )
+        out.print(f"  share key    {r['protection']}")
+        if "verdict" in r:
+            out.print(f"  → {escape(r['verdict'])}", soft_wrap=True)
+    if code:
+        raise typer.Exit(code)

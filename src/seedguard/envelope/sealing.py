@@ -299,6 +299,29 @@ class Opened:
         header = replace(self.header, nonce=aead.random_nonce(), slots=(new, *kept))
         return _seal_payload(header, self.payload, self.data_key, kek, new.type)
 
+    def with_recovery_key(self, recovery_key: RecoveryKey | None) -> tuple[bytes, Opened]:
+        """The same envelope (id, data key, password or server slot) with its recovery-key
+        slot replaced by one for `recovery_key`, or removed (None). The payload is re-sealed
+        with a fresh nonce. A copy kept elsewhere with the old slot still opens with the old
+        key, as an old copy does after a password change."""
+        if recovery_key is None and not any(
+            isinstance(s, PasswordSlot | ServerSlot) for s in self.header.slots
+        ):
+            raise EnvelopeError("The recovery key is this backup's only slot: it cannot go.")
+        kept: list[Slot] = [s for s in self.header.slots if not isinstance(s, RecoverySlot)]
+        if recovery_key is not None:
+            kept.append(_recovery_slot(self.header.backup_id, self.data_key, recovery_key))
+        header = replace(self.header, nonce=aead.random_nonce(), slots=tuple(kept))
+        return _seal_payload(header, self.payload, self.data_key, self.password_kek, self.kek_slot)
+
+
+def _recovery_slot(backup_id: str, data_key: bytes, recovery_key: RecoveryKey) -> RecoverySlot:
+    salt = os.urandom(SALT_BYTES)
+    nonce = aead.random_nonce()
+    kek = _recovery_kek(recovery_key, salt)
+    wrapped = aead.seal(kek, nonce, data_key, _slot_aad(backup_id, "recovery"))
+    return RecoverySlot(salt, nonce, wrapped)
+
 
 def _new_password_slot(
     backup_id: str, data_key: bytes, password: Password, params: Argon2idParams, hook: KdfHook
@@ -351,12 +374,7 @@ def seal(
         first, kek = _new_password_slot(backup_id, data_key, password, params, hook)
     slots: list[Slot] = [first]
     if recovery_key is not None:
-        salt = os.urandom(SALT_BYTES)
-        nonce = aead.random_nonce()
-        wrapped = aead.seal(
-            _recovery_kek(recovery_key, salt), nonce, data_key, _slot_aad(backup_id, "recovery")
-        )
-        slots.append(RecoverySlot(salt, nonce, wrapped))
+        slots.append(_recovery_slot(backup_id, data_key, recovery_key))
     header = Header(
         backup_id=backup_id,
         kind=payload.kind,

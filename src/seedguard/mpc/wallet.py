@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from seedguard.backup import password_policy
+from seedguard.backup.health import BackupHealth
 from seedguard.backup.lifecycle import Backups
 from seedguard.client.mpc import MpcServer
 from seedguard.client.session import unb64
@@ -476,26 +477,76 @@ class MpcWallets:
 
     # -- status -------------------------------------------------------------------------------
 
-    def status(self) -> list[dict[str, Any]]:
+    def status(self, check: bool = True) -> list[dict[str, Any]]:
+        """Each wallet on this device and whether it can still sign and recover: the server's
+        view of it (same epoch, or recovered elsewhere), and its cloud backup's health
+        (`Backups.health`: present, intact, what opens it, the hardening key's attempts left).
+        `check=False` reads only this device's files."""
+        health = {h.entry.backup_id: h for h in self.backups.health()} if check else {}
         rows = []
         for wallet_id in self.store.wallet_ids():
             fields = self.store.public(wallet_id)
             key = group_key(fields)
             network = _network(fields["network"])
-            rows.append(
-                {
-                    "wallet_id": wallet_id,
-                    "label": fields.get("label"),
-                    "network": fields["network"],
-                    "address": key.address(network),
-                    "output_key": key.output_key.hex(),
-                    "server": fields["server"],
-                    "epoch": fields["epoch"],
-                    "cloud_backup": fields["cloud"],
-                    "protection": fields["protection"],
-                }
-            )
+            row: dict[str, Any] = {
+                "wallet_id": wallet_id,
+                "label": fields.get("label"),
+                "network": fields["network"],
+                "address": key.address(network),
+                "output_key": key.output_key.hex(),
+                "server": fields["server"],
+                "epoch": fields["epoch"],
+                "cloud_backup": fields["cloud"],
+                "protection": fields["protection"],
+            }
+            if check:
+                cloud = health.get(fields["cloud"]["backup_id"])
+                row["cloud_health"] = None if cloud is None else cloud.as_dict()
+                row["server_state"] = self._server_state(fields)
+                row["level"], row["verdict"] = _wallet_verdict(row["server_state"], cloud)
+            rows.append(row)
         return rows
+
+    def _server_state(self, fields: dict[str, Any]) -> dict[str, Any]:
+        try:
+            state = self._server(fields["server"]).wallet(fields["wallet_id"])
+        except UnreachableError as exc:
+            return {"state": "unreachable", "detail": exc.message}
+        except SeedguardError as exc:
+            return {"state": "refused", "detail": exc.message}
+        epoch = state.get("epoch")
+        if state.get("status") != "active":
+            return {"state": "inactive", "detail": f"the server's copy is {state.get('status')}"}
+        if epoch == fields["epoch"] or epoch == fields["epoch"] - 1:
+            return {"state": "ok", "epoch": epoch}
+        return {
+            "state": "stale",
+            "epoch": epoch,
+            "detail": f"the server is at epoch {epoch}, this device at {fields['epoch']}: the "
+            "wallet was recovered on another device, and this share no longer signs",
+        }
+
+
+def _wallet_verdict(server: dict[str, Any], cloud: BackupHealth | None) -> tuple[str, str]:
+    """One line: can this wallet still sign (device + server) and recover (cloud + server, or
+    the emergency exit)?"""
+    if server["state"] in ("stale", "refused", "inactive"):
+        return "bad", f"This device's share does not sign: {server['detail']}."
+    if cloud is None:
+        return "bad", (
+            "Its cloud backup is not registered on this device: check it with `seedguard backup "
+            "verify --from LOCATION`."
+        )
+    if cloud.level == "bad":
+        return "bad", (
+            f"Signs with the server, but a lost device could not be recovered: {cloud.verdict} "
+            "Re-create the cloud share with `seedguard mpc repair-cloud`."
+        )
+    if server["state"] == "unreachable":
+        return "unknown", f"The server could not be asked ({server['detail']})."
+    if cloud.level == "unknown":
+        return "unknown", f"Signs with the server; the cloud backup: {cloud.verdict}"
+    return cloud.level, f"Signs with the server; the cloud backup: {cloud.verdict}"
 
 
 # --- the protocol steps, device side -----------------------------------------------------------
