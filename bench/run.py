@@ -34,6 +34,7 @@ from bench.common import Result, compare
 from bench.mpc import bench_mpc_server, bench_signing, mpc_results, mpc_table
 from bench.server import Load, bench_server
 from bench.slip39 import bench_slip39
+from bench.startup import bench_startup
 from seedguard.hd import bip32
 from seedguard.hd.accounts import STANDARDS, bitcoin_account, ethereum_account
 from seedguard.mnemonic import bip39
@@ -274,7 +275,12 @@ def main() -> int:
     results.append(bench_signing(args.quick))
     mpc_runs = [bench_mpc_server(kind, args.quick) for kind in BACKENDS]
     results += mpc_results(mpc_runs)
-    text = report(results, [*server_table(loads), *mpc_table(mpc_runs), *attack_cost(guess_s)])
+    startup, startup_table = bench_startup(args.quick)
+    results += startup
+    text = report(
+        results,
+        [*server_table(loads), *mpc_table(mpc_runs), *startup_table, *attack_cost(guess_s)],
+    )
     print(text)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

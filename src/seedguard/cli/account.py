@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
+from seedguard.cli import render
 from seedguard.cli.render import emit_json, out
 from seedguard.client import client_for
 
@@ -15,17 +15,13 @@ app = typer.Typer(help="This device's account on a seedguard server.", no_args_i
 
 ServerOpt = Annotated[
     str,
-    typer.Option(
-        "--server", metavar="URL", help="The server: http(s)://host:port or seedguard+https://..."
-    ),
+    typer.Option("--server", metavar="URL", help="The server, e.g. https://vault.example.org:443."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _when(stamp: float | None) -> str:
-    if stamp is None:
-        return ""
-    return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "" if stamp is None else render.when(stamp)
 
 
 @app.command("show")
@@ -33,20 +29,16 @@ def show(server: ServerOpt, json_out: JsonOpt = False) -> None:
     """The account and its devices (registers this device on first use)."""
     info = client_for(server).account_info()
     if json_out:
-        emit_json(info)
+        emit_json(render.iso_times(info))
         return
-    out.print(f"Account [bold]{info['account']}[/] on {client_for(server).server}")
-    table = Table()
-    for column in ("device", "added", "revoked", ""):
-        table.add_column(column)
+    out.print(f"Account [bold]{info['account']}[/] on {client_for(server).server}", soft_wrap=True)
     for device in info["devices"]:
-        table.add_row(
-            device["id"],
-            _when(device["created"]),
-            _when(device["revoked"]),
-            "this device" if device["current"] else "",
-        )
-    out.print(table)
+        mark = " (this device)" if device["current"] else ""
+        out.print(f"  device [bold]{device['id']}[/]{mark}", soft_wrap=True)
+        rows = [("added", _when(device["created"]))]
+        if device["revoked"] is not None:
+            rows.append(("revoked", _when(device["revoked"])))
+        render.fields(rows, indent=4)
 
 
 @app.command("revoke")
@@ -71,23 +63,21 @@ def pending(server: ServerOpt, json_out: JsonOpt = False) -> None:
     device revoked, a delay shortened, a cloud share re-created...): check each one."""
     items = client_for(server).request("GET", "/v1/account/pending").json()["pending"]
     if json_out:
-        emit_json({"pending": items})
+        emit_json({"pending": render.iso_times(items)})
         return
     if not items:
         out.print("Nothing is pending on this account.")
         return
-    table = Table()
-    for column in ("id", "what", "target", "asked by device", "happens after"):
-        table.add_column(column)
     for item in items:
-        table.add_row(
-            item["id"],
-            item["what"],
-            item["target"],
-            item["requested_by"],
-            _when(item["release_at"]),
+        out.print(f"  [bold]{item['id']}[/]: {escape(str(item['what']))}", soft_wrap=True)
+        render.fields(
+            [
+                ("target", escape(str(item["target"]))),
+                ("asked by device", str(item["requested_by"])),
+                ("happens", _when(item["release_at"])),
+            ],
+            indent=4,
         )
-    out.print(table)
     out.print("Not yours? Stop it from this device: seedguard account cancel ID --server ...")
 
 

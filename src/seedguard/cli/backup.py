@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from seedguard import wallet
 from seedguard.backup import Backups, LocationResult, bip39_payload, password_policy
@@ -74,7 +73,6 @@ FromOpt = Annotated[
     ),
 ]
 NEW_PASSWORD_TRIES = 5
-ID_LENGTH = 8  # ids are shown by their first 8 hex digits; any unique prefix is accepted
 
 
 @contextlib.contextmanager
@@ -118,7 +116,8 @@ def _choose(exc: AmbiguousBackupError, inp: SecretInput) -> str:
         where = f", hardened by {slot.server}" if slot else ""
         label = f" {h.label}" if h.label else ""
         err.print(
-            f"  {i}. {h.backup_id[:ID_LENGTH]}{escape(label)} ({h.kind}, made {h.created}{where})"
+            f"  {i}. {render.short_id(h.backup_id)}{escape(label)} "
+            f"({h.kind}, made {h.created}{where})"
         )
     answer = err.input("Which backup (number)? ").strip()
     if not answer.isdigit() or not 1 <= int(answer) <= len(exc.choices):
@@ -143,15 +142,14 @@ def _read_secret(inp: SecretInput, recovery: bool) -> Secret:
     return Password(inp.read("backup password", "Backup password (hidden): "))
 
 
-def _locations_table(results: tuple[LocationResult, ...] | list[LocationResult]) -> Table:
-    table = Table()
-    table.add_column("location", overflow="fold")
-    table.add_column("")
-    table.add_column("problem", overflow="fold")
+def _show_locations(results: tuple[LocationResult, ...] | list[LocationResult]) -> None:
+    """One line per location, printed whole; a failure's reason on the next line."""
     for r in results:
-        mark = "[green]✓ written, read back[/]" if r.ok else "[red]✗ failed[/]"
-        table.add_row(escape(r.location), mark, escape(r.error or ""))
-    return table
+        if r.ok:
+            out.print(f"  [green]✓[/] {escape(r.location)}: written, read back", soft_wrap=True)
+        else:
+            out.print(f"  [red]✗[/] {escape(r.location)}: failed", soft_wrap=True)
+            out.print(f"      {escape(r.error or '')}", soft_wrap=True)
 
 
 def _finish(results: tuple[LocationResult, ...] | list[LocationResult], verb: str) -> None:
@@ -193,8 +191,8 @@ def create(
         typer.Option(
             "--harden",
             metavar="SERVER",
-            help="Let this seedguard server limit password guesses (seedguard+https://host:port"
-            "): the backup then opens only with its help. Default for a backup kept on a server.",
+            help="Let this seedguard server limit password guesses (https://host:port): the "
+            "backup then opens only with its help. Default for a backup kept on a server.",
         ),
     ] = None,
     no_harden: Annotated[
@@ -227,8 +225,11 @@ def create(
             value["recovery_key"] = to_words(key)
         emit_json(value)
     else:
-        out.print(f"Backup [bold]{result.backup_id}[/] of wallet [cyan]{result.fingerprint}[/]")
-        out.print(_locations_table(result.locations))
+        out.print(
+            f"Backup [bold]{render.short_id(result.backup_id)}[/] "
+            f"of wallet [cyan]{result.fingerprint}[/]"
+        )
+        _show_locations(result.locations)
         if result.hardened_by:
             out.print(
                 f"Hardened by [bold]{escape(result.hardened_by)}[/]: a wrong password counts "
@@ -289,23 +290,19 @@ def list_(location: FromOpt, json_out: JsonOpt = False) -> None:
     if not headers:
         out.print(f"No seedguard backups at {escape(location)}.")
         return
-    table = Table()
-    columns = ("id", "label", "kind", "created", "key derivation", "hardened by", "recovery key")
-    for column in columns:
-        table.add_column(column, overflow="fold")
     for h in headers:
         params = h.password_kdf()
         slot = h.server_slot()
-        table.add_row(
-            h.backup_id,
-            escape(h.label or ""),
-            h.kind,
-            h.created,
-            params.describe() if params else "",
-            slot.server if slot else "",
-            "yes" if h.has_recovery_key() else "no",
+        title = f"[bold]{render.short_id(h.backup_id)}[/]" + (
+            f"  {escape(h.label)}" if h.label else ""
         )
-    out.print(table)
+        out.print(title, soft_wrap=True)
+        rows = [("kind", h.kind), ("created", f"{h.created} ({render.when(h.created)})")]
+        rows.append(("key derivation", params.describe() if params else "none"))
+        if slot is not None:
+            rows.append(("hardened by", escape(slot.server)))
+        rows.append(("recovery key", "yes" if h.has_recovery_key() else "no"))
+        render.fields(rows)
 
 
 # --- verify -----------------------------------------------------------------------------------
@@ -372,7 +369,7 @@ def show_health(rows: list[BackupHealth]) -> None:
     """One block per backup; every location, id and date printed whole (never cut)."""
     for r in rows:
         e = r.entry
-        name = f"Backup [bold]{e.backup_id[:ID_LENGTH]}[/]"
+        name = f"Backup [bold]{render.short_id(e.backup_id)}[/]"
         if e.label:
             name += f" {escape(e.label)}"
         if e.fingerprint:
@@ -481,7 +478,10 @@ def restore(
         return
     payload = opened.payload
     _opened_note(opened)
-    out.print(f"Restored backup [bold]{opened.header.backup_id}[/] from {escape(location)}.")
+    out.print(
+        f"Restored backup [bold]{render.short_id(opened.header.backup_id)}[/] "
+        f"from {escape(location)}."
+    )
     if isinstance(payload, Bip39Payload):
         out.print("[bold red]Your recovery phrase is on screen: make sure no one is watching.[/]")
         out.print(render.words_table(payload.mnemonic.split()))
@@ -518,8 +518,8 @@ def change_password(
     if json_out:
         emit_json({"backup_id": full_id, "locations": [r.as_dict() for r in results]})
     else:
-        out.print(f"Backup [bold]{full_id}[/]: new password")
-        out.print(_locations_table(results))
+        out.print(f"Backup [bold]{render.short_id(full_id)}[/]: new password")
+        _show_locations(results)
         out.print(
             "[dim]A sync service's own file history (Dropbox, iCloud, Nextcloud versions) may "
             "still hold the old copy: delete those versions there.[/]"
@@ -555,7 +555,7 @@ def delete(
     if json_out:
         emit_json({"backup_id": full_id, "location": at, "deleted": True})
     else:
-        out.print(f"Deleted backup {full_id} at {escape(at)}.")
+        out.print(f"Deleted backup {render.short_id(full_id)} at {escape(at)}.")
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -612,8 +612,8 @@ def copy(
     if json_out:
         emit_json({"backup_id": full_id, **result.as_dict()})
     else:
-        out.print(f"Backup [bold]{full_id}[/]: copied", soft_wrap=True)
-        out.print(_locations_table([result]))
+        out.print(f"Backup [bold]{render.short_id(full_id)}[/]: copied", soft_wrap=True)
+        _show_locations([result])
 
 
 @app.command("keys")
@@ -644,7 +644,7 @@ def keys(backup_id: IdOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         emit_json({"backup_id": entry.backup_id, "slots": slots})
         return
-    out.print(f"Backup [bold]{entry.backup_id}[/]", soft_wrap=True)
+    out.print(f"Backup [bold]{render.short_id(entry.backup_id)}[/]", soft_wrap=True)
     for item in slots:
         if item["type"] == "server":
             left = item["attempts_left"]
@@ -674,8 +674,10 @@ def _slot_change(backup_id: str | None, key: RecoveryKey | None, json_out: bool,
             value["recovery_key"] = to_words(key)
         emit_json(value)
     else:
-        out.print(f"Backup [bold]{full_id}[/]: recovery key {verb}", soft_wrap=True)
-        out.print(_locations_table(results))
+        out.print(
+            f"Backup [bold]{render.short_id(full_id)}[/]: recovery key {verb}", soft_wrap=True
+        )
+        _show_locations(results)
         if key is not None and written:
             reveal_words(
                 inp,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -34,7 +33,9 @@ def _show_code(code: str) -> None:
 RelayOpt = Annotated[
     str | None,
     typer.Option(
-        "--relay", metavar="URL", help="A seedguard server that relays shares (seedguard+https://)."
+        "--relay",
+        metavar="URL",
+        help="A seedguard server that relays shares, e.g. https://host:port.",
     ),
 ]
 
@@ -89,11 +90,12 @@ def approve(
     if box is None:
         raise InputError("This guardian has no mailbox on a relay: nothing to approve with.")
     info = relays.describe(relay, request)
-    asked = datetime.datetime.fromtimestamp(float(info["created"]), datetime.UTC)
+    code = relays.show_code(str(info["code"]))
     if not json_out:
         out.print(
-            f"Request [bold]{escape(str(info['code']))}[/] from [bold]{escape(str(info['label']))}"
-            f"[/], opened {asked:%Y-%m-%d %H:%M} UTC; {info['approvals']} approval(s) so far."
+            f"Request [bold]{code}[/] from [bold]{escape(str(info['label']))}[/], opened "
+            f"{render.when(float(info['created']))}; {info['approvals']} approval(s) so far.",
+            soft_wrap=True,
         )
         out.print("Approve only if the owner asked you by phone or in person, just now.")
     inp = SecretInput()
@@ -105,7 +107,7 @@ def approve(
     secret = inp.read("guardian passphrase", "Guardian passphrase (hidden): ")
     done = relays.approve(relay, request, guardian.identity(secret), box[1], owner)
     if json_out:
-        emit_json({"code": info["code"], "owner": done.label, "approvals": done.approvals})
+        emit_json({"code": code, "owner": done.label, "approvals": done.approvals})
         return
     out.print(
         f"[green]✓[/] Your share of {escape(done.label) or 'the wallet'} is on its way, re-sealed "

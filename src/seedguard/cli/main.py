@@ -16,40 +16,87 @@ import typer
 from rich.markup import escape
 
 from seedguard import __version__
-from seedguard.cli import (
-    account,
-    backup,
-    guardian,
-    mpc,
-    secrets_input,
-    seed,
-    server,
-    shamir,
-    social,
-)
-from seedguard.cli.demo import demo
+from seedguard.cli import helptext, secrets_input
 from seedguard.cli.render import emit_json, err
 from seedguard.errors import PendingError, SeedguardError, UsageError
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, not the input
 
-app = typer.Typer(
-    name="seedguard",
-    help="Back up and recover self-custody wallet keys.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.add_typer(seed.app, name="seed")
-app.add_typer(backup.app, name="backup")
-app.add_typer(shamir.app, name="shamir")
-app.add_typer(social.app, name="social")
-app.add_typer(guardian.app, name="guardian")
-app.add_typer(server.app, name="server")
-app.add_typer(account.app, name="account")
-app.add_typer(mpc.app, name="mpc")
-app.command("demo")(demo)
+# The command groups, each imported only when it runs (start-up stays fast: `--version`,
+# `--help` and `seed check` do not load the server, the S3 SDK or the MPC protocol). The help
+# shown in the root listing is checked against each group's own by a test.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "seed": (
+        "seedguard.cli.seed",
+        "BIP-39 recovery phrases: generate, check, restore, and prove a restore right.",
+    ),
+    "backup": (
+        "seedguard.cli.backup",
+        "Encrypted backups of a recovery phrase in folders, S3 and WebDAV.",
+    ),
+    "shamir": ("seedguard.cli.shamir", "Split a secret into SLIP-39 shares, and combine them."),
+    "social": ("seedguard.cli.social", "Social recovery: shares sealed to trusted guardians."),
+    "guardian": ("seedguard.cli.guardian", "Be a guardian: hold a share of someone's wallet."),
+    "server": (
+        "seedguard.cli.server",
+        "Run a seedguard server (accounts, vault, guess-limited hardening).",
+    ),
+    "account": ("seedguard.cli.account", "This device's account on a seedguard server."),
+    "mpc": (
+        "seedguard.cli.mpc",
+        "An MPC wallet: a 2-of-3 FROST key split between this device, a seedguard server and "
+        "an encrypted cloud backup. The key never exists whole.",
+    ),
+    "demo": (
+        "seedguard.cli.demo",
+        "Walk through every capability on a throwaway wallet. Never fund it.",
+    ),
+}
+
+
+def _root_app() -> typer.Typer:
+    root = typer.Typer(
+        name="seedguard",
+        help="Back up and recover self-custody wallet keys.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root.callback()(_root)
+    return root
+
+
+def make_app(only: str | None = None, every: bool = False) -> typer.Typer:
+    """The command tree: every group (`every`), or `only` one imported and the others as
+    help-only stand-ins for the listing."""
+    import importlib
+
+    root = _root_app()
+    for name, (module_name, summary) in COMMANDS.items():
+        if every or name == only:
+            module = importlib.import_module(module_name)
+            if name == "demo":
+                root.command("demo")(module.demo)
+            else:
+                root.add_typer(module.app, name=name)
+        elif name == "demo":
+            root.command("demo", help=summary)(_stand_in)
+        else:
+            stand_in = typer.Typer(help=summary)
+            stand_in.callback()(_stand_in)
+            root.add_typer(stand_in, name=name)
+    return root
+
+
+def _stand_in() -> None:
+    """Listed in the root help only; the real command is imported when it runs."""
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the whole tree, for tests and tools
+        return make_app(every=True)
+    raise AttributeError(name)
 
 
 def _version(value: bool) -> None:
@@ -58,7 +105,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -122,9 +168,26 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+def _command_name(args: list[str]) -> str | None:
+    """The group a command line runs (the first word after the root options), if any."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in GLOBAL_OPTIONS:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        return arg
+    return None
+
+
 def main() -> None:
     try:
-        code = app(args=hoist_global_options(sys.argv[1:]), standalone_mode=False)
+        args = hoist_global_options(sys.argv[1:])
+        command = helptext.tidy(typer.main.get_command(make_app(_command_name(args))))
+        code = command.main(args=args, prog_name="seedguard", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except SeedguardError as exc:
         extra: dict[str, object] = {}

@@ -15,13 +15,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 
 from seedguard.backup.recovery_key import from_words, to_words
+from seedguard.cli import render
 from seedguard.cli.backup import read_new_password
 from seedguard.cli.render import emit_json, err, out, progress
 from seedguard.cli.reveal import reveal_words
 from seedguard.cli.secrets_input import SecretInput
+from seedguard.cli.seed import Network
 from seedguard.envelope import Password, RecoveryKey
 from seedguard.envelope.sealing import Secret
 from seedguard.errors import InputError, UsageError
@@ -94,17 +95,18 @@ def _pin_for(inp: SecretInput, wallet: str) -> str | None:
 
 
 def _show(info: WalletInfo, title: str, shown: bool = False) -> None:
-    table = Table(show_header=False, box=None)
-    table.add_row("wallet", info.wallet_id)
+    out.print(f"[bold]{title}[/]")
+    rows = [("wallet", render.short_id(info.wallet_id))]
     if info.label:
-        table.add_row("label", escape(info.label))
-    table.add_row("address", f"[bold]{info.address}[/]")
-    table.add_row("threshold key", info.key.public_key.hex())
-    table.add_row("output key", info.key.output_key.hex())
-    table.add_row(
-        "cloud share", f"{escape(info.cloud_location)} (backup {info.cloud_backup_id[:8]})"
-    )
-    out.print(Panel(table, title=title, expand=False))
+        rows.append(("label", escape(info.label)))
+    rows += [
+        ("address", f"[bold]{info.address}[/]"),
+        ("threshold key", info.key.public_key.hex()),
+        ("output key", info.key.output_key.hex()),
+        ("cloud share", escape(info.cloud_location)),
+        ("cloud backup", render.short_id(info.cloud_backup_id)),
+    ]
+    render.fields(rows)
     if info.recovery == "kept":
         out.print("The cloud backup still opens with the recovery key you typed (re-wrapped).")
     if info.recovery_key is not None and not shown:
@@ -136,7 +138,9 @@ def _exit_sentence(info: WalletInfo, markup: bool = True) -> str:
     def code(text: str) -> str:
         return f"[bold]{text}[/]" if markup else f"`{text}`"
 
-    command = f"seedguard mpc export-key --wallet {info.wallet_id[:12]} --cloud LOCATION"
+    command = (
+        f"seedguard mpc export-key --wallet {render.short_id(info.wallet_id)} --cloud LOCATION"
+    )
     if info.hardened_by is None:
         return (
             f"Without the server: {code(command)} rebuilds the key offline from this device's "
@@ -168,7 +172,9 @@ def create(
     server: ServerOpt,
     cloud: CloudOpt,
     label: Annotated[str | None, typer.Option(help="A name for the wallet.")] = None,
-    network: Annotated[str, typer.Option(help="mainnet or testnet.")] = "mainnet",
+    network: Annotated[
+        Network, typer.Option("--network", help="The Bitcoin network of its addresses.")
+    ] = Network.mainnet,
     recovery_key: RecoveryKeyOpt = True,
     no_harden: Annotated[
         bool,
@@ -184,8 +190,6 @@ def create(
     No party ever holds the key (ChillDKG). The cloud share is sealed under a new backup
     password, written and read back before this device keeps its own share.
     """
-    if network not in ("mainnet", "testnet"):
-        raise UsageError("--network takes mainnet or testnet.")
     inp = SecretInput()
     password = read_new_password(inp, [label] if label else [], "backup password")
     pin = _new_pin(inp)
@@ -195,7 +199,7 @@ def create(
             cloud,
             password,
             label=label,
-            network=network,
+            network=network.value,
             pin=pin,
             recovery_key=recovery_key,
             harden=not no_harden,
@@ -387,13 +391,14 @@ def export_key(
     if json_out:
         emit_json({"wif": exported.wif, "private_key": exported.private_key.hex()})
         return
-    table = Table(show_header=False, box=None)
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
-    table.add_row("WIF", f"[bold]{exported.wif}[/]")
-    table.add_row("descriptor", exported.descriptor)
-    table.add_row("address", exported.address)
-    out.print(Panel(table, title="Private key (secret!)", expand=False))
+    out.print("[bold red]Private key (secret!)[/]")
+    render.fields(
+        [
+            ("WIF", f"[bold]{exported.wif}[/]"),
+            ("descriptor", exported.descriptor),
+            ("address", exported.address),
+        ]
+    )
     out.print(
         "Import the descriptor into a wallet that supports Taproot descriptors (Bitcoin Core: "
         "importdescriptors) and sweep the funds to a new wallet."
@@ -420,7 +425,7 @@ def status(
     elif not rows:
         out.print("No MPC wallet on this device: `seedguard mpc create` makes one.")
     for r in rows if not json_out else []:
-        title = f"Wallet [bold]{r['wallet_id'][:12]}[/]"
+        title = f"Wallet [bold]{render.short_id(r['wallet_id'])}[/]"
         if r["label"]:
             title += f" {escape(r['label'])}"
         level = r.get("level")
@@ -432,7 +437,8 @@ def status(
         out.print(f"  server       {escape(r['server'])} (epoch {r['epoch']})", soft_wrap=True)
         cloud = r["cloud_backup"]
         out.print(
-            f"  cloud share  {escape(cloud['location'])} (backup {cloud['backup_id'][:8]})",
+            f"  cloud share  {escape(cloud['location'])} "
+            f"(backup {render.short_id(cloud['backup_id'])})",
             soft_wrap=True,
         )
         out.print(f"  share key    {r['protection']}")

@@ -6,7 +6,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,9 +14,16 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from seedguard.hd.accounts import BitcoinAccount
-from seedguard.mnemonic.bip39 import CheckResult
-from seedguard.wallet import WalletProof
+if TYPE_CHECKING:  # only for annotations: importing them would slow every command's start
+    from seedguard.mnemonic.bip39 import CheckResult
+    from seedguard.wallet import WalletProof
+
+ID_LENGTH = 12  # ids (backups, wallets) are shown by this many hex digits; a prefix is accepted
+
+
+def short_id(value: str) -> str:
+    return value[:ID_LENGTH]
+
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -99,34 +106,19 @@ def proof_json(proof: WalletProof) -> dict[str, Any]:
     return {"fingerprint": proof.fingerprint, "accounts": accounts}
 
 
-def _account_table(acct: BitcoinAccount) -> Table:
-    table = Table()
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("receive", overflow="fold")
-    if acct.change:
-        table.add_column("change", overflow="fold")
-    for i, address in enumerate(acct.receive):
-        row = [str(i), address]
-        if acct.change:
-            row.append(acct.change[i])
-        table.add_row(*row)
-    return table
-
-
 def show_proof(proof: WalletProof, console: Console = out, header: bool = True) -> None:
+    """The fingerprint, each account's xpub and its first addresses, one per line: every
+    address is printed whole at any terminal width (a table would split them at 80)."""
     if header:
         console.print(f"Wallet fingerprint: [bold cyan]{proof.fingerprint}[/]  ({proof.network})")
     for name, acct in proof.accounts.items():
         console.print(f"\n[bold]{STANDARD_TITLES[name]}[/]  {acct.path}")
         console.print(acct.xpub, soft_wrap=True, style="dim")
-        console.print(_account_table(acct))
+        rows = [(f"receive {i}", address) for i, address in enumerate(acct.receive)]
+        rows += [(f"change {i}", address) for i, address in enumerate(acct.change)]
+        fields(rows, console)
     console.print(f"\n[bold]Ethereum[/]  {proof.ethereum.path}/i")
-    eth = Table()
-    eth.add_column("#", justify="right", style="dim")
-    eth.add_column("address", overflow="fold")
-    for i, address in enumerate(proof.ethereum.receive):
-        eth.add_row(str(i), address)
-    console.print(eth)
+    fields([(f"receive {i}", a) for i, a in enumerate(proof.ethereum.receive)], console)
 
 
 def check_json(result: CheckResult) -> dict[str, Any]:
@@ -211,3 +203,61 @@ def iso(epoch: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+TIME_KEYS = frozenset(
+    {"created", "revoked", "release_at", "active_from", "destroyed", "expires", "at", "time"}
+)
+
+
+def iso_times(value: Any) -> Any:
+    """A server answer for --json: every time field (epoch seconds there) as ISO 8601 UTC."""
+    if isinstance(value, dict):
+        return {
+            k: iso(v)
+            if k in TIME_KEYS and isinstance(v, int | float) and not isinstance(v, bool)
+            else iso_times(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [iso_times(v) for v in value]
+    return value
+
+
+def parse_duration(text: str, default_unit: str = "h") -> float:
+    """Seconds in "30s", "10m", "48h", "2d" (a bare number is in `default_unit`)."""
+    from seedguard.errors import UsageError
+
+    value = text.strip().lower()
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    unit = units.get(value[-1:])
+    number = value[:-1].strip() if unit else value
+    try:
+        amount = float(number)
+    except ValueError:
+        raise UsageError(
+            f"A duration is a number with s, m, h or d, as in 30s, 10m, 48h or 2d, not {text!r}."
+        ) from None
+    if not amount > 0 or amount == float("inf"):
+        raise UsageError(f"A duration is positive, not {text!r}.")
+    return amount * (unit or units[default_unit])
+
+
+def fields(
+    pairs: Sequence[tuple[str, str]], console: Console | None = None, indent: int = 2
+) -> None:
+    """Label-value lines that never cut or split a value (an address, an id, a location): a
+    value that does not fit beside its label goes on the next line, whole. Values may hold
+    Rich markup; labels are plain."""
+    console = console or out
+    if not pairs:
+        return
+    pad = " " * indent
+    width = max(len(label) for label, _ in pairs)
+    for label, value in pairs:
+        plain = Text.from_markup(value).plain
+        if indent + width + 2 + len(plain) <= console.width:
+            console.print(f"{pad}{escape(label):<{width}}  {value}", soft_wrap=True)
+        else:
+            console.print(f"{pad}{escape(label)}", soft_wrap=True)
+            console.print(f"{pad}  {value}", soft_wrap=True)

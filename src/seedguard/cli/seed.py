@@ -237,7 +237,30 @@ def last_word(language: LanguageOpt = None, json_out: JsonOpt = False) -> None:
         f"{len(candidates)} words complete the phrase; pick one at random "
         "(for example with dice) and never a word you like:"
     )
-    out.print(render.words_table(candidates, columns=8))
+    cell = max(len(w) for w in candidates) + len(str(len(candidates))) + 5
+    out.print(render.words_table(candidates, columns=max(1, min(8, out.width // cell))))
+    inp = SecretInput()
+    if not inp.interactive:
+        return
+    need = entropy.rolls_to_pick(len(candidates))
+    while True:
+        rolls = inp.read(
+            "die rolls", f"Roll a die {need} times and type the rolls (Enter to skip): ", False
+        )
+        if not rolls.strip():
+            return
+        try:
+            index = entropy.pick_by_dice(rolls, len(candidates))
+        except InputError as exc:
+            err.print(f"[red]✗[/] {escape(exc.message)}")
+            continue
+        if index is None:
+            err.print(
+                "That roll maps to no word (so that every word stays equally likely): roll again."
+            )
+            continue
+        out.print(f"The rolls pick word {index + 1}: [bold]{candidates[index]}[/]")
+        return
 
 
 # --- seed restore -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import stat
 import time
@@ -18,6 +19,14 @@ from seedguard.fs import private_key_file
 
 if TYPE_CHECKING:
     from seedguard.server.settings import Limits
+
+
+class LogLevel(enum.StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
 
 app = typer.Typer(
     help="Run a seedguard server (accounts, vault, guess-limited hardening).",
@@ -90,7 +99,7 @@ def run(
             "Without it, the connected peer is the one proxy.",
         ),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_level: Annotated[LogLevel, typer.Option("--log-level")] = LogLevel.info,
     min_recovery_delay: Annotated[
         float, typer.Option(help="The shortest social-recovery delay an owner may set, hours.")
     ] = 24,
@@ -179,8 +188,6 @@ def run(
 
     if not 1 <= max_attempts <= 1000:
         raise UsageError("--max-attempts takes 1 to 1000.")
-    if log_level not in ("debug", "info", "warning", "error"):
-        raise UsageError("--log-level takes debug, info, warning or error.")
     key_file = _share_key_file(share_key_file, _url(database), allow_key_beside_database)
     settings = Settings(
         database_url=_url(database),
@@ -206,7 +213,7 @@ def run(
     )
     mode = stat.S_IMODE(key_file.stat().st_mode)
     warnings = [f"{key_file} is mode {mode:o}: chmod 600 it"] if mode & 0o077 else []
-    serve(settings, host, port, log_level, warnings)
+    serve(settings, host, port, log_level.value, warnings)
 
 
 def _limits(values: list[str]) -> Limits:

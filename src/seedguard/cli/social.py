@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from seedguard import wallet
 from seedguard.cli import render
@@ -41,7 +41,10 @@ def setup(
     delay: Annotated[
         str,
         typer.Option(
-            "--delay", help="With --relay: how long a recovery waits, so you can cancel it."
+            "--delay",
+            metavar="DURATION",
+            help="With --relay: how long a recovery waits, so you can cancel it (30s, 10m, 48h, "
+            "2d).",
         ),
     ] = "48h",
     mode: ModeOpt = "bip39",
@@ -71,7 +74,7 @@ def setup(
         passphrase=secret,
         label=label,
         relay=relay,
-        delay=parse_duration(delay),
+        delay=render.parse_duration(delay),
     )
     if json_out:
         emit_json(
@@ -92,30 +95,16 @@ def setup(
         )
         return
     out.print(BIP39_WARNING if chosen == "bip39" else SLIP39_NOTE)
-    table = Table(title=f"{made.threshold} of {len(made.deliveries)} guardians recover the wallet")
-    table.add_column("guardian (compare the fingerprint by phone)")
-    table.add_column("sealed share: give this file to that guardian")
+    out.print(
+        f"[bold]{made.threshold} of {len(made.deliveries)} guardians recover the wallet.[/] "
+        "Compare each guardian's fingerprint by phone; give each file to its guardian.",
+        soft_wrap=True,
+    )
     for d in made.deliveries:
-        table.add_row(d.guardian, escape(str(d.path)) if d.path else "in the guardian's mailbox")
-    out.print(table)
+        out.print(f"  guardian [bold]{d.guardian}[/]", soft_wrap=True)
+        where = escape(str(d.path)) if d.path else "in the guardian's mailbox"
+        out.print(f"      sealed share: {where}", soft_wrap=True)
     out.print(f"Wallet fingerprint: [bold cyan]{made.fingerprint}[/].")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in "48h", "2d", "90m" (hours when no unit)."""
-    value = text.strip().lower()
-    units = {"d": 86400, "h": 3600, "m": 60}
-    unit = units.get(value[-1:])
-    number = value[:-1] if unit else value
-    try:
-        amount = float(number)
-    except ValueError:
-        raise UsageError(
-            f"A duration is a number with d, h or m, as in 48h, not {text!r}."
-        ) from None
-    if amount <= 0:
-        raise UsageError(f"A duration is positive, not {text!r}.")
-    return amount * (unit or 3600)
 
 
 recover = typer.Typer(help="Recover a wallet with guardians' help, or stop a recovery.")
@@ -134,11 +123,11 @@ def recover_start(
     json_out: JsonOpt = False,
 ) -> None:
     """On a new device: open a recovery request and get the code to read to each guardian."""
-    code = relays.start(relay, label)
+    code = relays.show_code(relays.start(relay, label))
     if json_out:
         emit_json({"code": code})
         return
-    out.print(f"Request code: [bold]{code[:4]}-{code[4:]}[/]")
+    out.print(f"Request code: [bold]{code}[/]")
     out.print(
         "Call each guardian and read them the code; they run `seedguard guardian approve`. "
         "When enough have approved and the owner's delay has passed, run "
@@ -150,10 +139,20 @@ def recover_start(
 def recover_status(relay: RelayOpt, request: CodeOpt, json_out: JsonOpt = False) -> None:
     """A request's state: waiting, delayed (and until when), released, or cancelled."""
     info = relays.describe(relay, request)
+    info["code"] = relays.show_code(str(info["code"]))
     if json_out:
-        emit_json(info)
+        emit_json(render.iso_times(info))
         return
-    out.print(f"Request {info['code']}: {info['state']}, {info['approvals']} approval(s).")
+    line = f"Request {info['code']}: {info['state']}, {info['approvals']} approval(s)"
+    release_at = info.get("release_at")
+    if info["state"] == "delayed" and isinstance(release_at, int | float):
+        left = release_at - time.time()
+        local = time.strftime("%H:%M", time.localtime(release_at))
+        line += (
+            f"; releases in {render.duration(left)}, at {local} local "
+            "(`seedguard social recover cancel` on the owner's devices stops it)"
+        )
+    out.print(line + ".", soft_wrap=True)
 
 
 @recover.command("cancel")
@@ -165,7 +164,7 @@ def recover_cancel(
     json_out: JsonOpt = False,
 ) -> None:
     """On any of the owner's devices: stop recovery requests for this wallet."""
-    codes = relays.cancel(relay, request)
+    codes = [relays.show_code(c) for c in relays.cancel(relay, request)]
     if json_out:
         emit_json({"cancelled": codes})
         return
@@ -231,8 +230,12 @@ def notifications(
 ) -> None:
     """Events for this wallet's owner: recovery requested, approved, cancelled."""
     events = relays.notifications(relay, after)
+    for event in events:
+        if isinstance(event.get("code"), str):
+            event["code"] = relays.show_code(event["code"])
     if json_out:
-        emit_json({"notifications": events})
+        emit_json({"notifications": render.iso_times(events)})
         return
     for event in events:
-        out.print(f"{event['id']}: {event['event']} (request {event['code']})")
+        when = f", {render.when(event['created'])}" if "created" in event else ""
+        out.print(f"{event['id']}: {event['event']} (request {event.get('code')}{when})")

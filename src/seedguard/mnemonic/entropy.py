@@ -85,3 +85,28 @@ def _refuse_biased(symbols: str, count: int, what: str) -> None:
             f"These {what} repeat one value {most} times out of {count}: that is not random. "
             "Roll or flip again."
         )
+
+
+def rolls_to_pick(choices: int) -> int:
+    """How many die rolls `pick_by_dice` reads to choose one of `choices` items."""
+    rolls = 1
+    while 6**rolls < choices:
+        rolls += 1
+    return rolls
+
+
+def pick_by_dice(text: str, choices: int) -> int | None:
+    """One of `choices` items (0-based), uniformly, from die rolls ("3 5 1" or "351"):
+    `rolls_to_pick(choices)` rolls read as a base-6 number; a number past the largest
+    multiple of `choices` is refused (None: roll again), so no item is more likely."""
+    if choices < 1:
+        raise ValueError("choices must be positive")
+    digits = [c for c in text if not c.isspace() and c not in ",-"]
+    need = rolls_to_pick(choices)
+    if len(digits) != need or any(d not in "123456" for d in digits):
+        raise EntropyError(f"Type exactly {need} die rolls, each 1 to 6.")
+    number = 0
+    for d in digits:
+        number = number * 6 + int(d) - 1
+    limit = (6**need // choices) * choices
+    return number % choices if number < limit else None

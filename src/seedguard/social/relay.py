@@ -4,6 +4,7 @@ the owner's deposits and delay, a new device's request, guardians' approvals, th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,26 @@ def set_delay(relay: str, seconds: float, home: Path | None = None) -> float:
     return float(answer.json()["seconds"])
 
 
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as the server draws them (no 0/O, 1/I)
+
+
+def normalize_code(text: str) -> str:
+    """A request code as typed or heard: any case, with or without the dash or spaces."""
+    code = re.sub(r"[\s-]", "", text).upper()
+    if len(code) != 8 or any(c not in CODE_ALPHABET for c in code):
+        raise InputError(
+            f"{text!r} is not a request code: a code is 8 letters and digits, shown as "
+            "XXXX-XXXX (0, O, 1 and I never appear in one)."
+        )
+    return code
+
+
+def show_code(code: str) -> str:
+    """A request code as seedguard prints it everywhere: XXXX-XXXX."""
+    code = code.replace("-", "").upper()
+    return f"{code[:4]}-{code[4:]}"
+
+
 def _request_file(home: Path | None, code: str) -> Path:
     return (home or homes.home()) / REQUESTS / f"{code}.json"
 
@@ -62,6 +83,7 @@ def start(relay: str, label: str, home: Path | None = None) -> str:
 
 
 def describe(relay: str, code: str, home: Path | None = None) -> dict[str, Any]:
+    code = normalize_code(code)
     return dict(client_for(relay, home).request("GET", f"/v1/social/requests/{code}").json())
 
 
@@ -118,7 +140,9 @@ def _mailbox(client: Any, mailbox: str) -> Iterator[dict[str, Any]]:
 
 def cancel(relay: str, code: str | None = None, home: Path | None = None) -> list[str]:
     answer = client_for(relay, home).request(
-        "POST", "/v1/social/requests/cancel", json={"code": code}
+        "POST",
+        "/v1/social/requests/cancel",
+        json={"code": None if code is None else normalize_code(code)},
     )
     return [str(c) for c in answer.json()["cancelled"]]
 
@@ -127,13 +151,13 @@ def release(code: str, home: Path | None = None) -> list[list[sealed.SealedShare
     """The shares re-sealed to this device's request, opened (after the owner's delay): one
     list per owner whose guardians approved (a stranger who heard the code may have added
     shares of another wallet: each group is combined on its own)."""
-    path = _request_file(home, code.replace("-", "").upper())
+    path = _request_file(home, normalize_code(code))
     try:
         raw = json.loads(path.read_text())
         identity = x25519.Identity.from_str(raw["identity"])
     except FileNotFoundError:
         raise InputError(
-            f"This device did not start request {code} (it keeps the request's key)."
+            f"This device did not start request {show_code(code)} (it keeps the request's key)."
         ) from None
     except (ValueError, KeyError, TypeError):
         raise InputError(f"{path} is damaged.") from None
@@ -160,7 +184,7 @@ def finish(code: str, passphrase: str = "", home: Path | None = None) -> shares.
         ) as exc:  # another owner's shares, or too few: try the next group
             failure = failure or exc
             continue
-        _request_file(home, code.replace("-", "").upper()).unlink(missing_ok=True)
+        _request_file(home, normalize_code(code)).unlink(missing_ok=True)
         return recovered
     assert failure is not None
     raise failure
