@@ -36,6 +36,9 @@ def _start_restore(words: int) -> pexpect.spawn:
 
 def test_new_shows_words_then_quizzes_three_positions() -> None:
     child = _spawn("seed", "new")
+    child.expect("Press Enter to show the new recovery phrase")
+    assert "1. " not in child.before  # nothing shown before the user asks
+    child.sendline("")
     child.expect("Press Enter when you have written them down")
     shown = dict((int(n), w) for n, w in re.findall(r"(\d+)\. (\S+)", child.before))
     assert sorted(shown) == list(range(1, 13))
@@ -46,6 +49,7 @@ def test_new_shows_words_then_quizzes_three_positions() -> None:
         position = int(child.match.group(1))
         asked.append(position)
         child.sendline(shown[position])
+    child.expect("\x1b\\[3J")  # the screen and its scrollback are cleared
     child.expect("Your written copy matches")
     _ends_with(child, 0)
     assert asked == sorted(asked)
@@ -55,7 +59,9 @@ def test_new_shows_words_then_quizzes_three_positions() -> None:
 
 def test_new_quiz_fails_after_three_wrong_answers() -> None:
     child = _spawn("seed", "new")
-    child.expect("Press Enter")
+    child.expect("Press Enter to show")
+    child.sendline("")
+    child.expect("Press Enter when")
     child.sendline("")
     for _ in range(3):
         child.expect(r"Word \d+: ")

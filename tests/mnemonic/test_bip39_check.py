@@ -104,10 +104,15 @@ def test_unique_prefix_is_accepted_as_the_word() -> None:
     assert bip39.to_seed(result.mnemonic) == bip39.to_seed(LEGAL)
 
 
-def test_ambiguous_short_prefix_is_not_a_word() -> None:
+def test_ambiguous_short_prefix_says_so_and_lists_the_words() -> None:
     result = bip39.check(ABOUT.replace("about", "abo"))
-    assert result.problems[0].kind == "unknown-word"
-    assert "about" in result.problems[0].suggestions
+    problem = result.problems[0]
+    assert problem.kind == "ambiguous-prefix"
+    assert problem.suggestions == ("about", "above")
+    assert "ambiguous" in problem.describe()
+    assert "about, above" in problem.describe()
+    assert "abo" not in problem.describe(reveal=False)
+    assert bip39.check(ABOUT.replace("about", "xyzq")).problems[0].kind == "unknown-word"
 
 
 def test_any_whitespace_and_case_of_normalization() -> None:

@@ -16,14 +16,15 @@ from seedguard.cli.secrets_input import SecretInput
 from seedguard.errors import InputError, UsageError
 from seedguard.social import relay as relays
 from seedguard.social import sealed
-from seedguard.social.guardian import Guardian, fingerprint
+from seedguard.social.guardian import Guardian, check_code, fingerprint
 
 app = typer.Typer(help="Be a guardian: hold a share of someone's wallet.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _show_code(code: str) -> None:
-    out.print(Panel(code, title="GUARDIAN CODE: give it to the wallet's owner", expand=False))
+    out.print("[bold]GUARDIAN CODE[/]: give it to the wallet's owner")
+    out.print(code, soft_wrap=True)  # whole, never split: it is copied
     out.print(
         f"Fingerprint: [bold cyan]{fingerprint(code)}[/]. Read it to the owner by phone or in "
         "person: their screen must show the same before they seal a share to you."
@@ -59,6 +60,23 @@ def init(relay: RelayOpt = None, json_out: JsonOpt = False) -> None:
         emit_json({"code": code, "fingerprint": fingerprint(code)})
         return
     _show_code(code)
+
+
+@app.command("show")
+def show(
+    code: Annotated[
+        str, typer.Argument(help="A guardian code (age1...), as the guardian gave it.")
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Print a guardian code's fingerprint, to compare with the guardian by phone before
+    sealing a share to that code. Needs nothing but the code."""
+    checked = check_code(code)
+    if json_out:
+        emit_json({"code": checked, "fingerprint": fingerprint(checked)})
+        return
+    out.print(f"Fingerprint: [bold cyan]{fingerprint(checked)}[/]", soft_wrap=True)
+    out.print("The guardian's own screen (`seedguard guardian code`) must show the same.")
 
 
 @app.command("code")

@@ -95,6 +95,11 @@ def guided_entry(language: str | None) -> str:
     )
     count = _ask_count()
     wl = bip39.wordlist(language) if language else None
+    if wl is None:  # Tab completes from the first word, across languages until one is known
+        every = {w for lang in bip39.LANGUAGES for w in bip39.wordlist(lang).normalized}
+        _enable_completion(tuple(sorted(every)))
+    else:
+        _enable_completion(wl.normalized)
     indices: list[int] = []
     for position in range(1, count + 1):
         index, wl = _ask_word(position, wl)

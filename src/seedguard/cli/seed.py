@@ -15,6 +15,7 @@ from rich.panel import Panel
 from seedguard import wallet
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out
+from seedguard.cli.reveal import CLEAR_SCREEN
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.errors import InputError, UsageError
 from seedguard.fs import is_private_folder, write_private_file
@@ -109,6 +110,13 @@ def new(
             }
         )
         return
+    if inp.interactive:
+        typer.prompt(
+            "Press Enter to show the new recovery phrase (make sure no one can see the screen)",
+            default="",
+            show_default=False,
+            err=True,
+        )
     _show_new(created)
     if inp.interactive:
         _quiz(created)
@@ -124,12 +132,26 @@ def _user_entropy(
     if dice:
         need = entropy.dice_rolls_needed(words)
         prompt = f"Roll a die at least {need} times; type the rolls (1-6): "
-        return entropy.from_dice(inp.read("dice rolls", prompt, hidden=False), words)
+        typed = inp.read("dice rolls", prompt, hidden=False)
+        while inp.interactive and _rolls(typed) < need and _only_rolls(typed):
+            # keep what was typed; ask for the rest
+            more = need - _rolls(typed)
+            err.print(f"{_rolls(typed)} rolls so far: {more} more needed.")
+            typed += " " + inp.read("dice rolls", f"{more} more rolls (1-6): ", hidden=False)
+        return entropy.from_dice(typed, words)
     if coins:
         bits = entropy.entropy_bits(words)
         prompt = f"Flip a coin exactly {bits} times; type H or T for each: "
         return entropy.from_coins(inp.read("coin flips", prompt, hidden=False), words)
     return None
+
+
+def _rolls(text: str) -> int:
+    return sum(c in "123456" for c in text)
+
+
+def _only_rolls(text: str) -> bool:
+    return all(c in "123456" or c.isspace() or c in ",-" for c in text)
 
 
 def _show_new(created: wallet.NewWallet) -> None:
@@ -173,6 +195,8 @@ def _quiz(created: wallet.NewWallet) -> None:
                 f"Your written copy does not match word {position + 1}. This phrase was not "
                 "saved anywhere: run `seedguard seed new` again and copy the words carefully."
             )
+    out.file.write(CLEAR_SCREEN)  # the words leave the screen and its scrollback
+    out.file.flush()
     out.print(
         f"[green]✓[/] Your written copy matches. Wallet fingerprint "
         f"[bold cyan]{created.fingerprint}[/]."

@@ -14,8 +14,9 @@ from seedguard.cli import render
 from seedguard.cli.render import emit_json, out
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.cli.shamir import BIP39_WARNING, SLIP39_NOTE, ModeOpt, parse_mode, recovered_json
-from seedguard.errors import UsageError
+from seedguard.errors import InputError, UsageError
 from seedguard.social import relay as relays
+from seedguard.social.guardian import check_code, fingerprint
 from seedguard.social.setup import setup as make_setup
 
 app = typer.Typer(help="Social recovery: shares sealed to trusted guardians.", no_args_is_help=True)
@@ -65,6 +66,8 @@ def setup(
         inp.read("recovery phrase", "Recovery phrase (hidden): ") if chosen == "bip39" else None
     )
     secret = inp.read("passphrase", "Passphrase (hidden): ") if passphrase else ""
+    if inp.interactive:  # nothing is sealed before the user has compared every fingerprint
+        _confirm_guardians(guardian)
     made = make_setup(
         guardian,
         threshold,
@@ -105,6 +108,19 @@ def setup(
         where = escape(str(d.path)) if d.path else "in the guardian's mailbox"
         out.print(f"      sealed share: {where}", soft_wrap=True)
     out.print(f"Wallet fingerprint: [bold cyan]{made.fingerprint}[/].")
+
+
+def _confirm_guardians(codes: list[str]) -> None:
+    out.print("Compare each guardian's fingerprint with that guardian, by phone or in person:")
+    for code in codes:
+        out.print(
+            f"  [bold cyan]{fingerprint(check_code(code))}[/]  {escape(code)}", soft_wrap=True
+        )
+    answer = typer.prompt(
+        "Do all fingerprints match what the guardians read to you? Type yes", err=True
+    )
+    if answer.strip().lower() != "yes":
+        raise InputError("Nothing was sealed: check the guardian codes, then run it again.")
 
 
 recover = typer.Typer(help="Recover a wallet with guardians' help, or stop a recovery.")

@@ -51,7 +51,9 @@ _NO_PREFIXES = frozenset({"chinese_simplified", "chinese_traditional", "japanese
 MAX_SUGGESTIONS = 5
 MAX_ANALYSED_WORDS = 48  # beyond this, only the word count is reported
 
-ProblemKind = Literal["unknown-word", "word-count", "checksum", "mixed-language"]
+ProblemKind = Literal[
+    "unknown-word", "ambiguous-prefix", "word-count", "checksum", "mixed-language"
+]
 
 
 def nfkd(text: str) -> str:
@@ -223,6 +225,16 @@ class Problem:
         shown = f" ({self.word!r})" if reveal else ""
         if self.kind == "unknown-word":
             return f"Word {self.position}{shown} is not in the wordlist.{hint}"
+        if self.kind == "ambiguous-prefix":
+            if not reveal:
+                return f"Word {self.position} is the start of several words: type more letters."
+            listed = ", ".join(self.suggestions[:12]) + (
+                " ..." if len(self.suggestions) > 12 else ""
+            )
+            return (
+                f"Word {self.position}{shown} is ambiguous: it starts {len(self.suggestions)} "
+                f"words ({listed}). Type more letters."
+            )
         if self.kind == "mixed-language":
             return f"Word {self.position}{shown} is from another language's wordlist.{hint}"
         if self.kind == "word-count":
@@ -294,6 +306,10 @@ def _word_problems(tokens: Sequence[str], wl: Wordlist) -> tuple[list[int], list
         index = wl.lookup(token)
         if index is not None:
             indices.append(index)
+            continue
+        starts = [w for w in wl.normalized if w.startswith(token)] if token else []
+        if len(starts) > 1:  # a prefix of several words: say so, and list them
+            problems.append(Problem("ambiguous-prefix", position, token, tuple(starts)))
             continue
         kind: ProblemKind = "mixed-language" if token in elsewhere else "unknown-word"
         problems.append(Problem(kind, position, token, tuple(suggest_words(token, wl))))
