@@ -46,16 +46,17 @@ def test_status_verdict_for_each_state(sg_home: Path, tmp_path: Path) -> None:
     assert [c["verify_due"] for c in row["copies"]] == [True, False]
     sg("backup", "verify", "--from", str(a), stdin=f"{PASSWORD}\n")
     assert sg("backup", "status")["backups"][0]["state"] == "ok"
-    # One copy gone: still recoverable, a warning (exit 0) that names it.
+    # One copy gone: still recoverable, but something happened there: exit 1, named.
     data = (b / name).read_bytes()
     (b / name).unlink()
-    [row] = sg("backup", "status")["backups"]
-    assert (row["level"], row["state"]) == ("warning", "degraded")
+    [row] = sg("backup", "status", code=1)["backups"]
+    assert (row["level"], row["state"]) == ("bad", "degraded")
+    assert "Recoverable from 1 location" in row["verdict"]
     assert f"file://{b} (missing)" in row["verdict"]
     # Changed elsewhere at the only other place: nothing intact is left, exit 1.
     (b / name).write_bytes(data)
     (a / name).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
-    rows = sg("backup", "status")["backups"]
+    rows = sg("backup", "status", code=1)["backups"]
     assert rows[0]["state"] == "degraded"
     (b / name).unlink()
     [row] = sg("backup", "status", code=1)["backups"]

@@ -293,6 +293,38 @@ def test_ten_wrong_guesses_destroy_the_key(server: SeedguardServer, device: Devi
     assert late.status_code == 410
 
 
+def test_key_state_counts_nothing_and_says_destroyed(
+    server: SeedguardServer, device: Device
+) -> None:
+    """Who holds the handle (it is in the backup's header) learns the key's state and the
+    attempts left, and spends none; a stranger without it learns nothing; no token: 401."""
+    handle, _proof = device.hardened_key(b"right")
+
+    def state(who: Device, h: bytes) -> httpx.Response:
+        return who.call("POST", "/v1/oprf/keys/state", json={"handle": b64(h)})
+
+    assert state(device, handle).json() == {
+        "state": "active",
+        "attempts_left": 10,
+        "max_attempts": 10,
+    }
+    for _ in range(3):
+        state(device, handle)
+    assert device.guess(handle, b"wrong").json()["attempts_left"] == 9  # nothing was counted
+    other = Device(server.url).register()
+    assert state(other, handle).json()["attempts_left"] == 9  # a holder of the file, anywhere
+    assert state(other, bytes(32)).status_code == 404
+    anonymous = httpx.post(f"{server.url}/v1/oprf/keys/state", json={"handle": b64(handle)})
+    assert anonymous.status_code == 401
+    for _ in range(9):
+        device.guess(handle, b"wrong")
+    assert state(device, handle).json() == {
+        "state": "destroyed",
+        "attempts_left": 0,
+        "max_attempts": 10,
+    }
+
+
 def test_another_accounts_keys_are_out_of_reach(server: SeedguardServer, device: Device) -> None:
     handle, _proof = device.hardened_key(b"right")
     other = Device(server.url).register()

@@ -2,11 +2,12 @@
 server-hardened backup, its key's state on the server (docs/backup.md, "Status").
 
 Pure: `assess` takes what `Backups.health` read and says no more than that. A backup is
-- `bad` (exit 1) when no intact copy is left, when its hardening key was destroyed or is
-  missing, or when few guesses remain before the server destroys it (`locked`);
+- `bad` (exit 1) when no intact copy is left, when a copy is missing, changed, damaged or
+  refused (even while another is intact: something happened there), when its hardening key
+  was destroyed or is missing, or when few guesses remain before the server destroys it
+  (`locked`);
 - `unknown` (exit 3) when a location or the hardening server could not be asked;
-- `warning` (exit 0) when it is recoverable through one location only, or a copy is damaged,
-  changed or missing while another is intact;
+- `warning` (exit 0) when it is recoverable through one location only;
 - `due` (exit 0) when a copy is past its verify interval;
 - `ok` otherwise.
 """
@@ -133,10 +134,18 @@ def _verdict(
                 "No location could be reached: the copies were not checked.",
             )
         states = ", ".join(sorted({c.state for c in copies})) or "no copies registered"
+        if copies and all(c.state in ("denied", "unreachable") for c in copies):
+            return (
+                "bad",
+                "denied",
+                f"No copy could be read ({states}): fix the access to the locations shown, "
+                "then run it again.",
+            )
         return (
             "bad",
             "lost",
-            f"No intact copy is left ({states}): make a new backup from the wallet.",
+            f"No intact copy is left ({states}): make a new backup from the wallet while you "
+            "still have it.",
         )
     if key is not None:
         if key.state == "destroyed":
@@ -188,11 +197,12 @@ def _verdict(
     if broken:
         names = ", ".join(f"{c.location} ({c.state})" for c in broken)
         return (
-            "warning",
+            "bad",
             "degraded",
             (
-                f"Recoverable from {where} with {ways}, but not from {names}: run "
-                "`seedguard backup copy` to put a copy there again."
+                f"Recoverable from {where} with {ways}, but not from {names}: check what "
+                "happened there (`backup verify`), then `seedguard backup copy` puts a copy "
+                "back."
             ),
         )
     if unreachable:

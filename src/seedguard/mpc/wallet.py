@@ -537,6 +537,8 @@ def _wallet_verdict(server: dict[str, Any], cloud: BackupHealth | None) -> tuple
             "Its cloud backup is not registered on this device: check it with `seedguard backup "
             "verify --from LOCATION`."
         )
+    if cloud.level == "bad" and cloud.state == "degraded":
+        return "bad", f"Signs with the server; the cloud backup: {cloud.verdict}"
     if cloud.level == "bad":
         return "bad", (
             f"Signs with the server, but a lost device could not be recovered: {cloud.verdict} "
