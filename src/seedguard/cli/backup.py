@@ -483,6 +483,8 @@ def restore(
         f"from {escape(location)}."
     )
     if isinstance(payload, Bip39Payload):
+        if inp.interactive and out.is_terminal:
+            err.input("Press Enter to show the recovery phrase (make sure no one can see it): ")
         out.print("[bold red]Your recovery phrase is on screen: make sure no one is watching.[/]")
         out.print(render.words_table(payload.mnemonic.split()))
         if payload.passphrase:
