@@ -40,8 +40,13 @@ def _create_wallet(home: Path, server: str, cloud: str, *extra: str) -> Any:
 
 def test_mpc_recover_keeps_the_recovery_key(sg_server: SeedguardServer, tmp_path: Path) -> None:
     cloud = str(tmp_path / "cloud")
-    created = _create_wallet(make_home(tmp_path / "phone"), sg_server.url, cloud)
+    phone = make_home(tmp_path / "phone")
+    created = _create_wallet(phone, sg_server.url, cloud)
     words = created["recovery_key"]
+    [before] = sg(phone, "mpc", "status")["wallets"]
+    assert before["server_state"]["state"] == "ok"
+    assert before["cloud_health"]["opens_with"] == ["password (server-hardened)", "recovery key"]
+    assert before["level"] == "warning"  # one cloud location: recoverable, said as a warning
     laptop = make_home(tmp_path / "laptop")
     recovered = sg(
         laptop,
@@ -54,6 +59,13 @@ def test_mpc_recover_keeps_the_recovery_key(sg_server: SeedguardServer, tmp_path
         stdin=f"{PASSWORD}\n\n{words}\n",
     )
     assert recovered["cloud_backup"]["recovery_key"] == "kept"
+    # The lost phone's status no longer says all is well: it cannot sign.
+    [stale] = sg(phone, "mpc", "status", code=1)["wallets"]
+    assert stale["level"] == "bad"
+    assert stale["server_state"]["state"] in ("stale", "refused")
+    [fresh] = sg(laptop, "mpc", "status")["wallets"]
+    assert fresh["server_state"]["state"] == "ok"
+    assert fresh["cloud_health"]["state"] == "one-location"
     assert recovered["cloud_backup"]["backup_id"] != created["cloud_backup"]["backup_id"]
     # The twelve words written at creation open the new cloud backup, offline.
     opened = sg(laptop, "backup", "verify", "--from", cloud, "--recovery-key", stdin=f"{words}\n")
