@@ -81,12 +81,21 @@ def test_dice_entry_keeps_what_was_typed(tmp_path: Path) -> None:
     )
     child.expect(r"Roll a die at least (\d+) times")
     need = int(child.match.group(1))
-    first = "123456" * 4  # 24 rolls
-    child.sendline(first)
-    child.expect(rf"24 rolls so far: {need - 24} more needed")
-    child.expect(rf"{need - 24} more rolls")
+    first = "123456" * 4  # 24 rolls, counted as they are typed
+    for i, roll in enumerate(first[:3], 1):
+        child.send(roll)
+        child.expect(rf"\[{i}/{need}\]")
+    child.send("9")  # not a face: ignored
+    child.expect(rf"\[3/{need}\]")
+    child.send("\x7f")  # backspace
+    child.expect(rf"\[2/{need}\]")
+    child.send(first[2:])
+    child.sendline("")  # Enter too early: what was typed is kept
+    child.expect(rf"24 so far: {need - 24} more needed")
     rest = ("654321" * 10)[: need - 24]
-    child.sendline(rest)
+    child.send(rest)
+    child.expect(rf"\[{need}/{need}\]")
+    child.sendline("")
     child.expect("Press Enter to show")
     child.sendline("")
     child.expect("Press Enter when")

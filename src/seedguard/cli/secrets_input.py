@@ -126,6 +126,51 @@ class SecretInput:
                 raise InputError(f"No {what} was entered.") from None
         return self._read_line(what)
 
+    def counted(self, what: str, prompt: str, allowed: str, need: int) -> str:
+        """Symbols from `allowed` (dice faces, coin sides) typed on a terminal one by one, with
+        a running count shown as they are typed; Enter before `need` keeps what was typed and
+        asks for the rest. Off a terminal: one line, as `read`."""
+        if not (self.interactive and sys.stdin.isatty() and sys.stderr.isatty()):
+            return self.read(what, prompt, hidden=False)
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        typed: list[str] = []
+
+        def show() -> None:
+            tail = "".join(typed[-24:])
+            more = "…" if len(typed) > 24 else ""
+            sys.stderr.write(f"\r\x1b[K{prompt}[{len(typed)}/{need}] {more}{tail}")
+            sys.stderr.flush()
+
+        try:
+            tty.setcbreak(fd)
+            show()
+            while True:
+                char = os.read(fd, 1).decode("ascii", "replace")
+                if char in ("\n", "\r"):
+                    if len(typed) >= need:
+                        break
+                    sys.stderr.write(
+                        f"\n{len(typed)} so far: {need - len(typed)} more needed "
+                        "(what you typed is kept).\n"
+                    )
+                elif char in ("\x7f", "\b"):
+                    if typed:
+                        typed.pop()
+                elif char == "\x04":  # Ctrl-D
+                    raise InputError(f"No {what} were entered.")
+                elif char.upper() in allowed:
+                    typed.append(char.upper())
+                show()
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        return "".join(typed)
+
     def optional(self, what: str) -> str | None:
         """The next line of standard input, or None when it has ended (not for a terminal)."""
         try:

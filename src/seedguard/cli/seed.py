@@ -132,9 +132,9 @@ def _user_entropy(
     if dice:
         need = entropy.dice_rolls_needed(words)
         prompt = f"Roll a die at least {need} times; type the rolls (1-6): "
-        typed = inp.read("dice rolls", prompt, hidden=False)
+        typed = inp.counted("dice rolls", prompt, "123456", need)
         while inp.interactive and _rolls(typed) < need and _only_rolls(typed):
-            # keep what was typed; ask for the rest
+            # keep what was typed; ask for the rest (a terminal that cannot count per key)
             more = need - _rolls(typed)
             err.print(f"{_rolls(typed)} rolls so far: {more} more needed.")
             typed += " " + inp.read("dice rolls", f"{more} more rolls (1-6): ", hidden=False)
@@ -142,7 +142,7 @@ def _user_entropy(
     if coins:
         bits = entropy.entropy_bits(words)
         prompt = f"Flip a coin exactly {bits} times; type H or T for each: "
-        return entropy.from_coins(inp.read("coin flips", prompt, hidden=False), words)
+        return entropy.from_coins(inp.counted("coin flips", prompt, "HT", bits), words)
     return None
 
 
