@@ -55,7 +55,7 @@ from seedguard.mnemonic import bip39
 
 SUFFIX = ".seedguard"
 PENDING = ".seedguard.new"
-OBJECT_NAME = re.compile(r"^([0-9a-f]{32})\.seedguard(\.new)?$")
+OBJECT_NAME = re.compile(r"([0-9a-f]{32})\.seedguard(\.new)?")  # matched with fullmatch
 VERIFY_EVERY_DAYS = 60
 
 Report = Callable[[str], None]
@@ -272,25 +272,41 @@ class Backups:
 
     # -- finding backups at a location ------------------------------------------------------
 
-    def scan(self, store: stores.Store) -> tuple[list[Found], list[tuple[str, str]]]:
-        """Every envelope at `store` (newest first) and (name, problem) for unreadable ones."""
+    def scan(
+        self, store: stores.Store, id_prefix: str | None = None
+    ) -> tuple[list[Found], list[tuple[str, str]]]:
+        """Every envelope at `store` (newest first) and (name, problem) for each object that
+        could not be read or parsed: one planted file never hides the others. With
+        `id_prefix`, only objects named for such an id are read at all."""
         found: list[Found] = []
         problems: list[tuple[str, str]] = []
         for name in store.names():
-            if not OBJECT_NAME.match(name) and not isinstance(store, stores.FileStore):
+            named = OBJECT_NAME.fullmatch(name)
+            if named is None and not isinstance(store, stores.FileStore):
+                continue
+            if id_prefix is not None and named is not None and not named[1].startswith(id_prefix):
                 continue
             try:
                 data = store.load(name)
                 header = inspect(data)
-            except (EnvelopeError, BackupMissingError) as exc:
+            except UnreachableError:
+                raise  # the store itself is down: not one object's problem
+            except SeedguardError as exc:
                 problems.append((name, exc.message))
+                continue
+            if named is not None and header.backup_id != named[1]:
+                problems.append((name, f"it holds backup {header.backup_id}, not the one named"))
                 continue
             found.append(Found(name, data, header))
         found.sort(key=lambda f: (f.header.created, f.name.endswith(SUFFIX)), reverse=True)
         return found, problems
 
     def _candidates(self, store: stores.Store, backup_id: str | None) -> list[Found]:
-        found, problems = self.scan(store)
+        if backup_id is not None and not re.fullmatch(r"[0-9a-fA-F]{1,32}", backup_id):
+            raise UsageError(
+                f"{backup_id!r} is not a backup id: give its hex digits (a unique prefix will do)."
+            )
+        found, problems = self.scan(store, backup_id.lower() if backup_id else None)
         if backup_id is not None:
             wanted = backup_id.lower()
             ids = {f.header.backup_id for f in found if f.header.backup_id.startswith(wanted)}

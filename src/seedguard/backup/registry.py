@@ -6,6 +6,7 @@ fingerprints, locations, SHA-256 digests of the (encrypted) copies and times.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,6 +112,10 @@ class Registry:
                     f"{len(entries)} backups are registered ({ids}): pick one with --id."
                 )
             return entries[0]
+        if not re.fullmatch(r"[0-9a-fA-F]{1,32}", backup_id):
+            raise UsageError(
+                f"{backup_id!r} is not a backup id: give its hex digits (a unique prefix will do)."
+            )
         matches = [e for e in entries if e.backup_id.startswith(backup_id.lower())]
         if len(matches) != 1:
             what = "No" if not matches else "More than one"

@@ -21,8 +21,14 @@ PAYLOAD_KINDS = ("bip39", "slip39-share", "mpc-share", "raw")
 MAX_SLOTS = 8
 MAX_LABEL_CHARS = 64
 SALT_BYTES = 16
-ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
-CREATED_PATTERN = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+# Matched with fullmatch: `$` would accept a trailing newline.
+ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+CREATED_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+# What any header value may be (slots of unknown types included): JSON objects, arrays,
+# integers within 64 bits and strings of Unicode scalar values, nested at most this deep.
+MAX_DEPTH = 8
+MAX_INT_DIGITS = 19
+INT_BOUND = 2**63
 
 # What a file may ask of the machine that opens it. Checked before Argon2id runs.
 MAX_MEMORY_KIB = 4 * 1024 * 1024  # 4 GiB
@@ -111,7 +117,7 @@ class RecoverySlot:
 
 SERVER_KDF = "argon2id+oprf-ristretto255-sha512"
 MAX_SERVER_CHARS = 300
-SERVER_PATTERN = re.compile(r"^https?://[A-Za-z0-9.\[\]:-]+:\d{1,5}$")
+SERVER_PATTERN = re.compile(r"https?://[A-Za-z0-9.\[\]:-]+:[0-9]{1,5}")
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,41 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _damaged("an integer is out of range")
+    return int(text)
+
+
+def _no_float(text: str) -> Any:
+    raise _damaged(f"{text[:12]!r} is not an integer or a string")
+
+
+def _check_value(value: Any, depth: int) -> None:
+    """Only what the format allows, anywhere in the header: objects, arrays, 64-bit integers
+    and strings of Unicode scalar values (a lone surrogate from a `\\ud800` escape is not one),
+    at most MAX_DEPTH deep. No null, no booleans, no floats."""
+    if depth > MAX_DEPTH:
+        raise _damaged("it is nested too deeply")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(key, depth + 1)
+            _check_value(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_value(item, depth + 1)
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _damaged("a string is not valid UTF-8 text") from None
+    elif type(value) is int:
+        if not -INT_BOUND <= value < INT_BOUND:
+            raise _damaged("an integer is out of range")
+    else:
+        raise _damaged(f"a value of type {type(value).__name__} is not allowed")
+
+
 def _int(value: Any, what: str) -> int:
     if type(value) is not int:
         raise _damaged(f"{what} is not an integer")
@@ -287,7 +328,7 @@ def _parse_server_slot(raw: dict[str, Any], index: int) -> ServerSlot:
     if (
         not isinstance(server, str)
         or len(server) > MAX_SERVER_CHARS
-        or not SERVER_PATTERN.match(server)
+        or not SERVER_PATTERN.fullmatch(server)
     ):
         raise _damaged("the hardening server's address is malformed")
     params = Argon2idParams(_int(kdf["m"], "m"), _int(kdf["t"], "t"), _int(kdf["p"], "p"))
@@ -305,23 +346,30 @@ def _parse_server_slot(raw: dict[str, Any], index: int) -> ServerSlot:
 def parse_header(data: bytes) -> Header:
     """Parse and validate header bytes; refuse anything not in canonical form."""
     try:
-        raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raw = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_no_duplicates,
+            parse_int=_bounded_int,
+            parse_float=_no_float,
+            parse_constant=_no_float,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise _damaged("not JSON") from None
+    _check_value(raw, 0)
     if not isinstance(raw, dict):
         raise _damaged("not an object")
     allowed = {"created", "id", "kind", "label", "nonce", "slots"}
     if not {"created", "id", "kind", "nonce", "slots"} <= set(raw) <= allowed:
         raise _damaged("unexpected or missing fields")
     backup_id, kind, created = raw["id"], raw["kind"], raw["created"]
-    if not isinstance(backup_id, str) or not ID_PATTERN.match(backup_id):
+    if not isinstance(backup_id, str) or not ID_PATTERN.fullmatch(backup_id):
         raise _damaged("the backup id is malformed")
     if kind not in PAYLOAD_KINDS:
         raise EnvelopeError(
             f"The backup holds a kind of secret this version does not know ({str(kind)[:20]!r}): "
             "update seedguard."
         )
-    if not isinstance(created, str) or not CREATED_PATTERN.match(created):
+    if not isinstance(created, str) or not CREATED_PATTERN.fullmatch(created):
         raise _damaged("the creation time is malformed")
     label = raw.get("label")
     if label is not None and (not isinstance(label, str) or check_label(label) != label):
