@@ -51,3 +51,21 @@ def private_key_file(path: Path, size: int = 32) -> bytes:
     if len(data) != size:
         raise InputError(f"{path} does not hold a {size}-byte key: restore it from your backup.")
     return data
+
+
+def read_bounded(path: Path, limit: int, what: str) -> bytes:
+    """A regular file's bytes, at most `limit` of them: a device (/dev/zero), a FIFO or a huge
+    file is refused before it is read whole."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist.") from None
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror}.") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError(f"{path} is not a regular file, so it cannot be {what}.")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path} is larger than {limit // 1024} KiB: it is not {what}.")
+    return data

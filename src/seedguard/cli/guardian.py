@@ -14,6 +14,7 @@ from seedguard.cli.backup import read_new_password
 from seedguard.cli.render import emit_json, out
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.errors import InputError, UsageError
+from seedguard.fs import read_bounded
 from seedguard.social import relay as relays
 from seedguard.social import sealed
 from seedguard.social.guardian import Guardian, check_code, fingerprint
@@ -140,10 +141,7 @@ def open_share(
 ) -> None:
     """Open a sealed share with the guardian passphrase and show its words (to type or read
     on the owner's new device)."""
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"Cannot read {file}: {exc.strerror}.") from None
+    data = read_bounded(file, sealed.MAX_BYTES, "a sealed share")
     secret = SecretInput().read("guardian passphrase", "Guardian passphrase (hidden): ")
     item = sealed.open_sealed(data, Guardian.at().identity(secret))
     if json_out:

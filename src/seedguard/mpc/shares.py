@@ -18,12 +18,15 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from seedguard import home as homes
 from seedguard.errors import InputError, UsageError, WrongSecretError
-from seedguard.fs import private_key_file, write_private_file
+from seedguard.fs import private_key_file, read_bounded, write_private_file
 from seedguard.mpc.keys import GroupKey
+from seedguard.parsing import MAX_JSON_BYTES, parse_json
 from seedguard.primitives import aead
 from seedguard.primitives.kdf import argon2id
 
@@ -62,32 +65,32 @@ class ShareRecord:
     @staticmethod
     def from_public(fields: dict[str, Any], secshare: bytes) -> ShareRecord:
         try:
-            if fields.get("format") != FORMAT:
-                raise ValueError("format")
-            key = group_key(fields)
-            record = ShareRecord(
-                str(fields["wallet_id"]),
-                str(fields["server"]),
-                str(fields["network"]),
-                None if fields.get("label") is None else str(fields["label"]),
-                int(fields["epoch"]),
-                int(fields["participant"]),
-                secshare,
-                key,
-            )
-        except (KeyError, ValueError, TypeError):
+            typed = _Public.model_validate(fields, strict=True)
+        except (ValidationError, ValueError, RecursionError):
             raise InputError("This is not a seedguard MPC share (or it is damaged).") from None
+        key = GroupKey(
+            bytes.fromhex(typed.thresh_pk), tuple(bytes.fromhex(p) for p in typed.pubshares)
+        )
+        record = ShareRecord(
+            typed.wallet_id,
+            typed.server,
+            typed.network,
+            typed.label,
+            typed.epoch,
+            typed.participant,
+            secshare,
+            key,
+        )
         record.check()
         return record
 
     @staticmethod
     def from_bytes(data: bytes) -> ShareRecord:
-        try:
-            fields = json.loads(data)
-            secshare = bytes.fromhex(fields["secshare"])
-        except (ValueError, KeyError, TypeError):
-            raise InputError("This is not a seedguard MPC share (or it is damaged).") from None
-        return ShareRecord.from_public(fields, secshare)
+        typed = parse_json(
+            _RecordBytes, data, "This is not a seedguard MPC share (or it is damaged)."
+        )
+        fields = typed.model_dump()
+        return ShareRecord.from_public(fields, bytes.fromhex(fields.pop("secshare")))
 
     def check(self) -> None:
         """The share must be the one its public share says."""
@@ -165,13 +168,19 @@ class DeviceStore:
         return matches[0]
 
     def public(self, wallet_id: str) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(self.path(wallet_id).read_text("utf-8"))
-        except FileNotFoundError:
-            raise UsageError(f"No MPC wallet {wallet_id} on this device.") from None
-        except (OSError, ValueError) as exc:
-            raise InputError(f"The device share file of {wallet_id} is damaged: {exc}") from None
-        return data
+        """The device file's fields, every one typed and bounded (a damaged or doctored file
+        is one error naming it, never a KeyError deep inside a command)."""
+        path = self.path(wallet_id)
+        if not path.exists():
+            raise UsageError(f"No MPC wallet {wallet_id} on this device.")
+        data = read_bounded(path, MAX_JSON_BYTES, "a device share file")
+        typed = parse_json(
+            _DeviceFile,
+            data,
+            f"The device share file {path} is damaged: restore the wallet from its cloud backup "
+            "(`seedguard mpc recover`), or put back a copy of the file.",
+        )
+        return typed.model_dump()
 
     def protection(self, wallet_id: str) -> str:
         return str(self.public(wallet_id)["protection"])
@@ -294,6 +303,64 @@ class DeviceStore:
 
     def remove(self, wallet_id: str) -> None:
         self.path(wallet_id).unlink(missing_ok=True)
+
+
+_HEX33 = Annotated[str, Field(pattern=r"^[0-9a-f]{66}$")]
+_HEX32 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _Public(BaseModel):
+    """A share record's public fields (a cloud payload's, or a device file's)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    format: Literal["seedguard-mpc-share/1"]
+    wallet_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    server: Annotated[str, Field(min_length=1, max_length=300)]
+    network: Literal["mainnet", "testnet"]
+    label: Annotated[str, Field(max_length=200)] | None
+    epoch: Annotated[int, Field(ge=0, le=2**31)]
+    participant: Annotated[int, Field(ge=0, le=2)]
+    thresh_pk: _HEX33
+    pubshares: Annotated[list[_HEX33], Field(min_length=3, max_length=3)]
+
+
+class _RecordBytes(_Public):
+    """The cloud envelope's `mpc-share` payload: the public fields and the share."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    secshare: _HEX32
+
+
+class _Cloud(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    location: Annotated[str, Field(min_length=1, max_length=2000)]
+    backup_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    server_slot: dict[str, Any] | None = None
+
+
+class _DeviceKdf(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    salt: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] | None = None
+    memory_kib: int | None = None
+    iterations: int | None = None
+    parallelism: int | None = None
+    keyring_entry: Annotated[str, Field(max_length=200)] | None = None
+
+
+class _DeviceFile(_Public):
+    """$SEEDGUARD_HOME/mpc/<wallet>.json."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    cloud: _Cloud
+    protection: Literal["pin", "keyring", "device-key"]
+    kdf: _DeviceKdf
+    nonce: Annotated[str, Field(pattern=r"^[0-9a-f]{48}$")]
+    share: Annotated[str, Field(pattern=r"^[0-9a-f]{1,256}$")]
 
 
 def _forget_keyring_entry(entry: str) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from pyrage import DecryptError, EncryptError, decrypt, encrypt, x25519
 
 from seedguard.errors import InputError, WrongSecretError
 from seedguard.mnemonic import slip39
+from seedguard.parsing import parse_json
 from seedguard.social.guardian import recipient
 
 FORMAT = "seedguard-sealed-share/1"
@@ -58,15 +60,33 @@ def open_sealed(data: bytes, identity: x25519.Identity) -> SealedShare:
         raise WrongSecretError(
             "This sealed share is not for this guardian (or the file is damaged)."
         ) from None
-    try:
-        raw: Any = json.loads(body)
-        if raw.pop("format") != FORMAT:
-            raise ValueError
-        item = SealedShare(**raw)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        raise InputError("The sealed share opened but its content is malformed.") from None
+    fields = parse_json(
+        _SealedShareJson, body, "The sealed share opened but its content is malformed."
+    )
+    item = SealedShare(**fields.model_dump(exclude={"format"}))
     slip39.decode(item.share)
     return item
+
+
+class _SealedShareJson(BaseModel):
+    """The plaintext of a sealed share, every field typed and bounded (anyone who knows a
+    guardian's public code can seal anything to it)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    format: Literal["seedguard-sealed-share/1"]
+    share: Annotated[str, Field(min_length=1, max_length=2000)]
+    mode: Literal["bip39", "slip39"]
+    label: Annotated[str, Field(max_length=200)]
+    group: Annotated[int, Field(ge=1, le=16)]
+    groups: Annotated[int, Field(ge=1, le=16)]
+    group_threshold: Annotated[int, Field(ge=1, le=16)]
+    member: Annotated[int, Field(ge=1, le=16)]
+    members: Annotated[int, Field(ge=1, le=16)]
+    threshold: Annotated[int, Field(ge=1, le=16)]
+    created: Annotated[
+        str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+    ]
 
 
 def now() -> str:

@@ -133,8 +133,13 @@ class FileStore:
 
 
 def _read(path: Path, name: str, location: str) -> bytes:
+    """At most MAX_OBJECT_BYTES + 1 bytes of a regular file (a FIFO or a device is refused
+    without blocking on it or reading it whole)."""
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise IsADirectoryError
             data = handle.read(MAX_OBJECT_BYTES + 1)
     except (FileNotFoundError, IsADirectoryError):
         raise missing(name, location) from None
