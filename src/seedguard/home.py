@@ -57,6 +57,10 @@ def load_config(folder: Path) -> dict[str, Any]:
         raise UsageError(f"Cannot read {path}: {exc.strerror}.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path} is not valid TOML ({exc}): fix or move it.") from None
+    except RecursionError:
+        raise UsageError(
+            f"{path} is nested too deeply to be seedguard's: fix or move it."
+        ) from None
 
 
 def read_config(folder: Path) -> TOMLDocument:
@@ -71,6 +75,10 @@ def read_config(folder: Path) -> TOMLDocument:
         return tomlkit.parse(text)
     except TOMLKitError as exc:
         raise UsageError(f"{path} is not valid TOML ({exc}): fix or move it.") from None
+    except RecursionError:
+        raise UsageError(
+            f"{path} is nested too deeply to be seedguard's: fix or move it."
+        ) from None
 
 
 @contextlib.contextmanager

@@ -243,6 +243,17 @@ def test_change_password_refusals_change_nothing(backups: Backups, tmp_path: Pat
     assert before == after
 
 
+def test_a_wrong_old_password_equal_to_the_new_is_not_a_change(
+    backups: Backups, tmp_path: Path
+) -> None:
+    """The current password typed wrong, the "new" one being the current one: nothing to do,
+    and seedguard says the current password was wrong (not "written, read back")."""
+    backups.create(bip39_payload(PHRASE), OLD, [str(tmp_path / "a")])
+    with pytest.raises(WrongSecretError, match="nothing was changed"):
+        backups.change_password(Password("Not-The-Password-77"), OLD)
+    assert backups.verify(str(tmp_path / "a"), OLD).header.backup_id
+
+
 def test_an_unreachable_copy_keeps_the_old_password_until_a_rerun(
     backups: Backups, tmp_path: Path
 ) -> None:

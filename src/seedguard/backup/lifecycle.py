@@ -225,6 +225,7 @@ class Backups:
             raise UsageError("Choose --harden or --no-harden, not both.")
         check_payload(payload)
         password_policy.check(password.text, _user_inputs(payload, label))
+        self.registry.entries()  # a registry that cannot be read whole stops us before any write
         targets = _unique([self.store(loc) for loc in locations])
         vaults = [t.client.server for t in targets if isinstance(t, stores.ServerStore)]
         if len(vaults) == len(targets):
@@ -564,6 +565,21 @@ class Backups:
             noun = "old password" if isinstance(old, Password) else "recovery key"
             raise WrongSecretError(
                 f"The {noun} opens no copy of backup {entry.backup_id[:8]}; nothing was changed."
+            )
+        registered = {c.location: c.sha256 for c in entry.copies}
+        as_registered = all(
+            current is not None and leftover is None and sha256(current) == registered[loc]
+            for loc, (_, current, leftover) in copies.items()
+        )
+        if source is None and already_new is not None and as_registered:
+            # Nothing to resume (every copy is as this device last recorded it, no `.new` left):
+            # the password given as new already opens the backup and the one given as current
+            # opens none. Say so; never report a change that was not made.
+            noun = "current password" if isinstance(old, Password) else "recovery key"
+            raise WrongSecretError(
+                f"The {noun} you typed opens no copy of backup {entry.backup_id[:8]}, and the "
+                "new password already opens every copy: nothing was changed (an earlier change "
+                "to this password, if one was interrupted, had finished)."
             )
         if source is not None:
             password_policy.check(new.text, _user_inputs(source.payload, source.header.label))

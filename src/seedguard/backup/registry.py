@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import tomlkit
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from seedguard import home as homes
 from seedguard.envelope import Argon2idParams, check_new_kdf
@@ -45,27 +46,52 @@ class Entry:
         return next((c for c in self.copies if c.location == location), None)
 
 
-def _entry(raw: Any) -> Entry | None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-        return None
-    copies = [
-        Copy(
-            str(c["location"]),
-            str(c.get("sha256", "")),
-            str(c.get("written", "")),
-            str(c["verified"]) if c.get("verified") else None,
+class _CopyToml(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    location: Annotated[str, Field(min_length=1, max_length=4000)]
+    sha256: Annotated[str, Field(pattern=r"^([0-9a-f]{64})?$")] = ""
+    written: Annotated[str, Field(max_length=40)] = ""
+    verified: Annotated[str, Field(max_length=40)] | None = None
+
+
+class _EntryToml(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    kind: Annotated[str, Field(max_length=40)] = ""
+    created: Annotated[str, Field(max_length=40)] = ""
+    fingerprint: Annotated[str, Field(max_length=40)] | None = None
+    label: Annotated[str, Field(max_length=200)] | None = None
+    copies: Annotated[list[_CopyToml], Field(max_length=256)] = []
+
+
+def _entries(raw: Any, path: Path) -> list[Entry]:
+    """The registry's `[[backups]]` tables, each checked whole: a malformed one is an error
+    naming it, never dropped (dropping it on the next write would lose where its copies are)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise UsageError(
+            f"`backups` in {path} is not a list of [[backups]] tables: fix or move the file "
+            "(seedguard keeps its backup registry there)."
         )
-        for c in raw.get("copies", [])
-        if isinstance(c, dict) and isinstance(c.get("location"), str)
-    ]
-    return Entry(
-        backup_id=raw["id"],
-        kind=str(raw.get("kind", "")),
-        created=str(raw.get("created", "")),
-        fingerprint=raw.get("fingerprint") if isinstance(raw.get("fingerprint"), str) else None,
-        label=raw.get("label") if isinstance(raw.get("label"), str) else None,
-        copies=copies,
-    )
+    entries = []
+    for i, item in enumerate(raw, 1):
+        try:
+            typed = _EntryToml.model_validate(dict(item) if isinstance(item, dict) else item)
+        except (ValidationError, TypeError, ValueError):
+            name = item.get("id") if isinstance(item, dict) else None
+            shown = f" (id {str(name)[:40]!r})" if name is not None else ""
+            raise UsageError(
+                f"[[backups]] entry {i}{shown} in {path} is malformed: fix or remove that "
+                "entry; seedguard will not rewrite a file it could not read whole."
+            ) from None
+        copies = [Copy(c.location, c.sha256, c.written, c.verified) for c in typed.copies]
+        entries.append(
+            Entry(typed.id, typed.kind, typed.created, typed.fingerprint, typed.label, copies)
+        )
+    return entries
 
 
 def _table(entry: Entry) -> dict[str, Any]:
@@ -89,10 +115,8 @@ class Registry:
         self.folder = folder if folder is not None else homes.home()
 
     def entries(self) -> list[Entry]:
-        raw = homes.load_config(self.folder).get("backups", [])
-        if not isinstance(raw, list):
-            return []
-        return [e for e in (_entry(r) for r in raw) if e is not None]
+        raw = homes.load_config(self.folder).get("backups")
+        return _entries(raw, self.folder / homes.CONFIG)
 
     def get(self, backup_id: str) -> Entry | None:
         return next((e for e in self.entries() if e.backup_id == backup_id), None)
@@ -124,8 +148,8 @@ class Registry:
 
     def update(self, change: Callable[[list[Entry]], None]) -> None:
         with homes.edit_config(self.folder) as document:
-            raw = document.get("backups", [])
-            entries = [e for e in (_entry(r) for r in raw) if e is not None]
+            raw = document.get("backups")
+            entries = _entries(None if raw is None else raw.unwrap(), self.folder / homes.CONFIG)
             change(entries)
             array = tomlkit.aot()
             for entry in entries:
@@ -186,15 +210,20 @@ class Registry:
         raw = homes.section(homes.load_config(self.folder), "backup", "kdf")
         if not raw:
             return None
+        where = f"[backup.kdf] in {self.folder / homes.CONFIG}"
+        values = {}
+        for key, default in (("memory_mib", 256), ("iterations", 3), ("parallelism", 4)):
+            value = raw.get(key, default)
+            if type(value) is not int or not 1 <= value <= 1 << 22:
+                raise UsageError(f"{where}: {key} must be a whole number, not {str(value)[:20]}.")
+            values[key] = value
         try:
             params = Argon2idParams(
-                int(raw.get("memory_mib", 256)) * 1024,
-                int(raw.get("iterations", 3)),
-                int(raw.get("parallelism", 4)),
+                values["memory_mib"] * 1024, values["iterations"], values["parallelism"]
             )
             check_new_kdf(params)
-        except (TypeError, ValueError, EnvelopeError) as exc:
-            raise UsageError(f"[backup.kdf] in {self.folder / homes.CONFIG}: {exc}") from None
+        except EnvelopeError as exc:
+            raise UsageError(f"{where}: {exc.message}") from None
         return params
 
     def webdav_credentials(self, host: str) -> tuple[str, str] | None:
