@@ -110,6 +110,11 @@ class StoreError(UnreachableError):
     """A store could not be reached or refused access (network, credentials, bucket)."""
 
 
+class DiskError(UnreachableError):
+    """A file on this machine could not be written: a full disk, a read-only mount, no
+    permission. The message says what was written and what was not."""
+
+
 class PendingError(InputError):
     """The server recorded the action but holds it for the account's delay (a device without
     proof asked): it is announced to every device, and happens if run again after

@@ -2,30 +2,67 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
 from pathlib import Path
 
-from seedguard.errors import InputError
+from seedguard.errors import DiskError, InputError
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Create `path` readable by its owner only; refuse to replace an existing file."""
+    """Create `path` readable by its owner only; refuse to replace an existing file. The bytes
+    go to a temporary name first and are linked into place only once written and flushed, so
+    a full disk never leaves an empty or partial file that would block the retry."""
+    if path.exists() or path.is_symlink():
+        raise InputError(
+            f"{path} already exists: choose another name (seedguard never overwrites a file)."
+        )
+    temporary = path.with_name(f".{path.name}.tmp-{os.urandom(4).hex()}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags, 0o600)
+        fd = os.open(temporary, flags, 0o600)
+    except FileNotFoundError:
+        raise InputError(f"The folder {path.parent} does not exist: create it first.") from None
+    except NotADirectoryError:
+        raise InputError(f"{path.parent} is not a folder: choose another place.") from None
+    except OSError as exc:
+        raise DiskError(f"Cannot create {path}: {exc.strerror}; nothing was written.") from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _link_into_place(temporary, path)
     except FileExistsError:
         raise InputError(
             f"{path} already exists: choose another name (seedguard never overwrites a file)."
         ) from None
-    except FileNotFoundError:
-        raise InputError(f"The folder {path.parent} does not exist: create it first.") from None
     except OSError as exc:
-        raise InputError(f"Cannot create {path}: {exc.strerror}.") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        raise DiskError(f"Cannot write {path}: {exc.strerror}; nothing was written.") from None
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+def _link_into_place(temporary: Path, path: Path) -> None:
+    """A hard link fails if the name was taken meanwhile: never overwrite. File systems
+    without hard links (FAT and exFAT sticks, some FUSE mounts) get a checked rename."""
+    try:
+        os.link(temporary, path)
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.rename(temporary, path)
+
+
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS}
 
 
 def is_private_folder(path: Path) -> bool:

@@ -21,7 +21,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
-from seedguard.errors import SeedguardError, UsageError
+from seedguard.errors import DiskError, UsageError
 
 CONFIG = "config.toml"
 HEADER = "seedguard configuration and backup registry. No secret is ever written here."
@@ -41,7 +41,7 @@ def ensure(folder: Path) -> Path:
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise SeedguardError(f"Cannot create {folder}: {exc.strerror}.") from None
+        raise DiskError(f"Cannot create {folder}: {exc.strerror}.") from None
     return folder
 
 
@@ -85,7 +85,10 @@ def read_config(folder: Path) -> TOMLDocument:
 def lock(path: Path, blocking: bool = True) -> Iterator[bool]:
     """An exclusive advisory lock on `path`; yields False when non-blocking and taken."""
     ensure(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DiskError(f"Cannot open the lock file {path}: {exc.strerror}.") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -109,19 +112,30 @@ def edit_config(folder: Path) -> Iterator[TOMLDocument]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`, or leave it as it was: written under a temporary name,
+    flushed, then renamed; a failure (a full disk, a read-only mount) is a DiskError and the
+    temporary file is removed."""
     temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise DiskError(f"Cannot write {path}: {exc.strerror}; it was left as it was.") from None
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def section(document: dict[str, Any], *keys: str) -> dict[str, Any]:

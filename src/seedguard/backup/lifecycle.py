@@ -100,9 +100,16 @@ class LocationResult:
     ok: bool
     error: str | None = None
     exit_code: int = 0
+    # Written and read back, but this device's registry could not record it (a full disk):
+    # what happened, and how a rerun picks it up.
+    note: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"location": self.location, "ok": self.ok, "error": self.error}
+        value: dict[str, object] = {"location": self.location, "ok": self.ok, "error": self.error}
+        if self.note is not None:
+            value["registered"] = False
+            value["note"] = self.note
+        return value
 
 
 def _failed(location: str, exc: SeedguardError) -> LocationResult:
@@ -125,6 +132,7 @@ class Backups:
         self.registry = Registry(home)
         self.report = report
         self.hardening = ServerHardening(self.registry.folder, report)
+        self.notes: list[str] = []  # what a command should tell besides its result
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -197,6 +205,19 @@ class Backups:
                 "another device is writing the same backup, or the store is faulty. Run it again."
             )
 
+    def _record(self, meta: Entry, store: stores.Store, data: bytes) -> str | None:
+        """Register a copy just written and read back; None, or what could not be recorded
+        (the copy is there all the same, and `backup verify` registers it later)."""
+        try:
+            self.registry.record(meta, store.location, sha256(data), verified=True)
+        except SeedguardError as exc:
+            return (
+                f"the copy is written and read back, but this device's registry could not "
+                f"record it ({exc.message}); `seedguard backup verify --from {store.location}` "
+                "registers it once the disk has room"
+            )
+        return None
+
     # -- create ---------------------------------------------------------------------------
 
     def create(
@@ -265,8 +286,9 @@ class Backups:
             except SeedguardError as exc:
                 results.append(_failed(store.location, exc))
                 continue
-            self.registry.record(meta, store.location, sha256(data), verified=True)
-            results.append(LocationResult(store.location, True))
+            results.append(
+                LocationResult(store.location, True, note=self._record(meta, store, data))
+            )
         return CreateResult(
             opened.header.backup_id, meta.fingerprint, tuple(results), server, opened.header
         )
@@ -399,9 +421,15 @@ class Backups:
                 f"wallet {fingerprint}, not the registered {registered.fingerprint}."
             )
         if not isinstance(store, stores.FileStore):  # a single file is an import, not a place
-            self.registry.record(
-                _meta(opened.header, opened.payload), store.location, sha256(found.data), True
-            )
+            try:
+                self.registry.record(
+                    _meta(opened.header, opened.payload), store.location, sha256(found.data), True
+                )
+            except SeedguardError as exc:  # the check itself succeeded: say so, and what not
+                self.notes.append(
+                    f"The backup was verified, but the time of this check could not be "
+                    f"recorded on this device ({exc.message})."
+                )
         return opened
 
     def restore(
@@ -606,8 +634,10 @@ class Backups:
                         f"The copy at {store.location} opens with neither password; it was left "
                         "untouched."
                     )
-                self._swap_in(store, entry.backup_id, current, leftover, new_data, new_opened)
-                results[location] = LocationResult(store.location, True)
+                note = self._swap_in(
+                    store, entry.backup_id, current, leftover, new_data, new_opened
+                )
+                results[location] = LocationResult(store.location, True, note=note)
             except SeedguardError as exc:
                 results[location] = _failed(store.location, exc)
         ordered = [results[c.location] for c in entry.copies if c.location in results]
@@ -629,7 +659,7 @@ class Backups:
         leftover: bytes | None,
         new_data: bytes,
         new_opened: Opened,
-    ) -> None:
+    ) -> str | None:
         """Replace the copy `current` at `store` with `new_data`, crash-safe: the `.new` copy
         is written and read back, the original is checked unchanged and replaced with the same
         bytes (read back), and only then is the `.new` copy (and older versions) removed."""
@@ -649,8 +679,7 @@ class Backups:
         if leftover is not None or current != new_data:
             store.remove(pending)
         store.prune(final)
-        meta = _meta(new_opened.header, new_opened.payload)
-        self.registry.record(meta, store.location, sha256(new_data), verified=True)
+        return self._record(_meta(new_opened.header, new_opened.payload), store, new_data)
 
     # -- recovery key slots, copies, keys ----------------------------------------------------
 
@@ -720,8 +749,10 @@ class Backups:
                         f"The copy at {store.location} differs from the one opened (changed "
                         "elsewhere?); it was left untouched: run `backup verify` on it."
                     )
-                self._swap_in(store, entry.backup_id, current, leftover, new_data, new_opened)
-                results[location] = LocationResult(store.location, True)
+                note = self._swap_in(
+                    store, entry.backup_id, current, leftover, new_data, new_opened
+                )
+                results[location] = LocationResult(store.location, True, note=note)
             except SeedguardError as exc:
                 results[location] = _failed(store.location, exc)
         return entry.backup_id, [results[c.location] for c in entry.copies if c.location in results]

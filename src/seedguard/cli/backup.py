@@ -145,7 +145,10 @@ def _read_secret(inp: SecretInput, recovery: bool) -> Secret:
 def _show_locations(results: tuple[LocationResult, ...] | list[LocationResult]) -> None:
     """One line per location, printed whole; a failure's reason on the next line."""
     for r in results:
-        if r.ok:
+        if r.ok and r.note:
+            out.print(f"  [yellow]![/] {escape(r.location)}: written, read back", soft_wrap=True)
+            out.print(f"      {escape(r.note)}", soft_wrap=True)
+        elif r.ok:
             out.print(f"  [green]✓[/] {escape(r.location)}: written, read back", soft_wrap=True)
         else:
             out.print(f"  [red]✗[/] {escape(r.location)}: failed", soft_wrap=True)
@@ -154,12 +157,20 @@ def _show_locations(results: tuple[LocationResult, ...] | list[LocationResult]) 
 
 def _finish(results: tuple[LocationResult, ...] | list[LocationResult], verb: str) -> None:
     failed = [r for r in results if not r.ok]
+    unrecorded = [r for r in results if r.ok and r.note]
     if failed:
         err.print(
             f"[red]error:[/] {len(failed)} of {len(results)} locations could not be {verb}.",
             soft_wrap=True,
         )
         raise typer.Exit(max(r.exit_code for r in failed))
+    if unrecorded:
+        err.print(
+            f"[red]error:[/] every copy was written and read back, but this device could not "
+            f"record {len(unrecorded)} of them in its registry: {escape(unrecorded[0].note or '')}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(3)
 
 
 # --- create -----------------------------------------------------------------------------------
@@ -343,8 +354,17 @@ def verify(
         emit_json(failed)
         raise typer.Exit(exc.exit_code) from None
     fingerprint = getattr(opened.payload, "fingerprint", None)
+    for note in backups.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if json_out:
-        emit_json({"ok": True, "backup_id": opened.header.backup_id, "fingerprint": fingerprint})
+        value: dict[str, Any] = {
+            "ok": True,
+            "backup_id": opened.header.backup_id,
+            "fingerprint": fingerprint,
+        }
+        if backups.notes:
+            value["notes"] = backups.notes
+        emit_json(value)
         return
     _opened_note(opened)
     out.print(

@@ -208,13 +208,17 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         _fail(message.strip().replace("\n", " ") + hint, UsageError.exit_code)
     except (KeyboardInterrupt, typer.Abort):
-        err.print("Interrupted; nothing was saved.")
+        err.print(
+            "Interrupted. Each write seedguard makes either finished or left the file before it "
+            "as it was; `seedguard backup status` shows where things stand."
+        )
         sys.exit(130)
     except Exception as exc:  # a bug: one line, and no message that might hold a secret
         if os.environ.get("SEEDGUARD_DEBUG"):
             raise
         _fail(
-            f"Internal error ({type(exc).__name__}): this is a bug in seedguard; nothing was "
-            "saved. Run again with SEEDGUARD_DEBUG=1 to see where, and report it.",
+            f"Internal error ({type(exc).__name__}): this is a bug in seedguard. What it had "
+            "finished stays done (`seedguard backup status` shows the copies); run again with "
+            "SEEDGUARD_DEBUG=1 to see where, and report it.",
             INTERNAL_ERROR,
         )

@@ -33,6 +33,8 @@ class FolderStore:
                 return self.path
         except PermissionError:
             raise StoreError(f"Permission denied for {self.path}.") from None
+        except OSError as exc:  # a read-only mount, a full disk
+            raise StoreError(f"Cannot create the folder {self.path}: {exc.strerror}.") from None
         raise StoreError(
             f"The folder {self.path} does not exist: is the drive mounted and the sync app "
             "running? Create the folder first if it is new."
