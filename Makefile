@@ -29,11 +29,13 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# Longer budgets than `make test`: the OpenAPI contract on both databases, hostile values.
+# Longer budgets than `make test`: the OpenAPI contract on both databases, hostile values,
+# and the parser fuzz harnesses (hypothesis; 20,000 examples each).
 fuzz: $(STAMP)
 	SEEDGUARD_SCHEMATHESIS_EXAMPLES=100 SEEDGUARD_SCHEMATHESIS_DATABASES=sqlite,postgresql \
-	SEEDGUARD_HOSTILE_EXAMPLES=500 \
-	$(BIN)/pytest -q -p no:randomly tests/server/test_contract.py tests/server/test_hostile_input.py
+	SEEDGUARD_HOSTILE_EXAMPLES=500 SEEDGUARD_FUZZ_EXAMPLES=20000 \
+	$(BIN)/pytest -q -p no:randomly tests/server/test_contract.py tests/server/test_hostile_input.py \
+	tests/test_fuzz_parsers.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --output docs/benchmarks.md
