@@ -131,6 +131,8 @@ def test_list_and_restore_find_the_real_backup(
         )
         assert restored.returncode == 0, restored.stderr
         assert json.loads(restored.stdout)["mnemonic"] == PHRASE
+        # Without --id each bad file is named and passed over; with it, none is even read.
+        assert restored.stderr.count("Skipped ") == (0 if args else len(bad))
 
 
 def test_an_empty_id_is_a_usage_error(

@@ -342,6 +342,8 @@ class Backups:
         if not found and len(problems) == 1:
             name, problem = problems[0]
             raise EnvelopeError(f"{name} at {store.location}: {problem}")
+        for name, problem in problems:  # named, and passed over: one bad file blocks nothing
+            self.notes.append(f"Skipped {name} at {store.location}: {problem}")
         if not found:
             detail = f" ({len(problems)} unreadable files)" if problems else ""
             what = f"backup {backup_id}" if backup_id else "seedguard backup"

@@ -490,6 +490,8 @@ def restore(
         chosen = _choose(exc, inp)
         with _progress("Opening") as backups:
             opened = backups.restore(location, secret, chosen, revoke_other_devices=revoke)
+    for note in backups.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     value = _restored_json(opened, count)
     if opened.payload.accounts:  # the seedguard server accounts this backup can rejoin
         value["servers"] = [a.server for a in opened.payload.accounts]

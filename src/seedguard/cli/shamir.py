@@ -17,7 +17,7 @@ from rich.panel import Panel
 from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out
 from seedguard.cli.secrets_input import SecretInput
-from seedguard.errors import InputError, UsageError
+from seedguard.errors import DiskError, InputError, SeedguardError, UsageError
 from seedguard.fs import write_private_file
 from seedguard.mnemonic import slip39
 from seedguard.mnemonic.slip39 import GroupSpec
@@ -154,8 +154,6 @@ def _write_cards(
     group_threshold: int,
     made: list[list[str]],
 ) -> list[Path]:
-    from seedguard.social import cards
-
     total = sum(len(g) for g in made)
     if folder is None:
         if names:
@@ -165,8 +163,33 @@ def _write_cards(
         raise UsageError(f"Give one --name per share ({total}), or none.")
     if folder.exists() and any(folder.iterdir()):
         raise UsageError(f"{folder} is not empty: give a new folder for the cards.")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except NotADirectoryError:
+        raise InputError(f"{folder} cannot be a folder (a file is in the way).") from None
+    except OSError as exc:
+        raise DiskError(f"Cannot create {folder}: {exc.strerror}; no card was written.") from None
     written: list[Path] = []
+    try:
+        _write_each_card(folder, mode, groups, made, group_threshold, names, written)
+    except SeedguardError as exc:  # a partial set helps no one and blocks the retry
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise type(exc)(f"{exc.message} The cards written before it were removed.") from None
+    return written
+
+
+def _write_each_card(
+    folder: Path,
+    mode: Mode,
+    groups: list[GroupSpec],
+    made: list[list[str]],
+    group_threshold: int,
+    names: list[str] | None,
+    written: list[Path],
+) -> None:
+    from seedguard.social import cards
+
     n = 0
     for g, (spec, shares) in enumerate(zip(groups, made, strict=True), 1):
         for m, share in enumerate(shares, 1):
@@ -186,7 +209,6 @@ def _write_cards(
             for suffix, data in ((".png", cards.png(card)), (".pdf", cards.pdf(card))):
                 write_private_file(stem.with_suffix(suffix), data)
                 written.append(stem.with_suffix(suffix))
-    return written
 
 
 def _read_shares(inp: SecretInput, scanned: list[str]) -> tuple[list[str], slip39.Recovery | None]:
