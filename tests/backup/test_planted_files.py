@@ -147,3 +147,23 @@ def test_an_empty_id_is_a_usage_error(
         proc = run_cli(*args, stdin=f"{PASSWORD}\n", env=env)
         assert proc.returncode == 2, proc.stderr
         assert "not a backup id" in proc.stderr
+
+
+def test_mpc_recover_passes_over_a_planted_file(sg_server: Any, tmp_path: Path) -> None:
+    cloud = tmp_path / "cloud"
+    phone = make_home(tmp_path / "phone")
+    made = run_cli(
+        "mpc", "create", "--server", sg_server.url, "--cloud", str(cloud), "--json",
+        stdin=f"{PASSWORD}\n", env={"SEEDGUARD_HOME": str(phone)},
+    )  # fmt: skip
+    created = json.loads(made.stdout)
+    real = (cloud / f"{created['cloud_backup']['backup_id']}.seedguard").read_bytes()
+    for i, data in enumerate(crafted(real).values()):
+        (cloud / f"{str(i + 1) * 32}.seedguard").write_bytes(data)
+    laptop = make_home(tmp_path / "laptop")
+    recovered = run_cli(
+        "mpc", "recover", "--server", sg_server.url, "--cloud", str(cloud), "--json",
+        stdin=f"{PASSWORD}\n", env={"SEEDGUARD_HOME": str(laptop)},
+    )  # fmt: skip
+    assert recovered.returncode == 0, recovered.stderr
+    assert json.loads(recovered.stdout)["wallet_id"] == created["wallet_id"]
