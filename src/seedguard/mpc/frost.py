@@ -171,9 +171,12 @@ def apply_tweak(tweak_ctx: TweakContext, tweak: bytes, is_xonly_t: bool) -> Twea
     return TweakContext(Q_, g * gacc % n, (t + g * tacc) % n)
 
 
+@functools.lru_cache(maxsize=256)
 def _tweak_chain(
-    thresh_pk: bytes, tweaks: Sequence[bytes], is_xonly: Sequence[bool]
+    thresh_pk: bytes, tweaks: tuple[bytes, ...], is_xonly: tuple[bool, ...]
 ) -> TweakContext:
+    """The tweak context of a key and its tweaks, cached: a wallet signs under the same key
+    and tweaks every time (two multiplications saved per session)."""
     if len(tweaks) != len(is_xonly):
         raise FrostError("The tweaks and is_xonly arrays must have the same length.")
     ctx = tweak_ctx_init(thresh_pk)
@@ -343,8 +346,18 @@ def _session_values(ctx: SessionContext) -> SessionValues:
     return SessionValues(Q, tweak_ctx.gacc, tweak_ctx.tacc, signers.ids, signers.pubshares, b, R, e)
 
 
-def sign(secnonce: SecNonce, secshare: bytes, my_id: int, session_ctx: SessionContext) -> bytes:
-    """Sign: this participant's 32-byte partial signature. Consumes `secnonce`."""
+def sign(
+    secnonce: SecNonce,
+    secshare: bytes,
+    my_id: int,
+    session_ctx: SessionContext,
+    verify: bool = True,
+) -> bytes:
+    """Sign: this participant's 32-byte partial signature. Consumes `secnonce`.
+
+    `verify=False` skips the self-check the BIP marks optional, for a signer whose partial
+    signature the same process aggregates and checks (keys.aggregate verifies the final
+    signature, and every partial signature when that fails)."""
     secnonce_bytes = secnonce.take()
     v = get_session_values(session_ctx)
     k1_ = int.from_bytes(secnonce_bytes[:32], "big")
@@ -369,6 +382,8 @@ def sign(secnonce: SecNonce, secshare: bytes, my_id: int, session_ctx: SessionCo
     d = g * v.gacc * d_ % n
     s = (k1 + v.b * k2 + v.e * lam * d) % n
     psig = scalar_bytes(s)
+    if not verify:
+        return psig
     R1, R2 = base_mul(k1_), base_mul(k2_)
     assert R1 is not None
     assert R2 is not None
@@ -454,7 +469,9 @@ def deterministic_sign(
     else:
         secshare_ = secshare
     aggothernonce_ = aggothernonce or b""
-    tweaked_tpk = get_xonly_pubkey(_tweak_chain(signers_ctx.thresh_pk, tweaks, is_xonly))
+    tweaked_tpk = get_xonly_pubkey(
+        _tweak_chain(signers_ctx.thresh_pk, tuple(tweaks), tuple(is_xonly))
+    )
     prefix = (
         secshare_
         + my_id.to_bytes(4, "big")

@@ -90,7 +90,7 @@ def sign_locally(key: GroupKey, shares: Mapping[int, bytes], message: bytes) -> 
     nonces = {i: frost.nonce_gen(shares[i], key.pubshares[i], key.output_key, message) for i in ids}
     pubnonces = [nonces[i][1] for i in ids]
     session = key.session(ids, frost.nonce_agg(pubnonces), message)
-    psigs = [frost.sign(nonces[i][0], shares[i], i, session) for i in ids]
+    psigs = [frost.sign(nonces[i][0], shares[i], i, session, verify=False) for i in ids]
     return aggregate(key, ids, pubnonces, psigs, message)
 
 
@@ -101,18 +101,25 @@ def aggregate(
     psigs: Sequence[bytes],
     message: bytes,
 ) -> bytes:
-    """Verify each partial signature (identifiable abort), aggregate, verify the result."""
+    """Aggregate and verify the result once (BIP-340, libsecp256k1); only when it fails is
+    each partial signature verified, to name the signer that broke it (identifiable abort),
+    as ZF frost does: a valid signature implies nothing more to check."""
+    session = key.session(ids, frost.nonce_agg(pubnonces), message)
+    try:
+        signature = frost.partial_sig_agg(psigs, session)
+    except frost.InvalidContributionError as exc:
+        if exc.signer_index is not None:
+            raise CulpritError(ids[exc.signer_index]) from None
+        raise
+    if verify(signature, message, key.output_key):
+        return signature
     signers = key.signers(ids)
     for index, participant in enumerate(ids):
         if not frost.partial_sig_verify(
             psigs[index], pubnonces, signers, (key.taptweak,), (True,), message, index
         ):
             raise CulpritError(participant)
-    session = key.session(ids, frost.nonce_agg(pubnonces), message)
-    signature = frost.partial_sig_agg(psigs, session)
-    if not verify(signature, message, key.output_key):
-        raise InputError("The aggregated signature does not verify; nothing was signed.")
-    return signature
+    raise InputError("The aggregated signature does not verify; nothing was signed.")
 
 
 class CulpritError(InputError):

@@ -243,7 +243,7 @@ class MpcWallets:
         psig_server = srv.sign(record.wallet_id, nonce_id, message, pubnonce)
         pubnonces = [pubnonce, server_pubnonce]
         session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), message)
-        psig_device = frost.sign(secnonce, record.secshare, DEVICE, session)
+        psig_device = frost.sign(secnonce, record.secshare, DEVICE, session, verify=False)
         signature = aggregate(key, (DEVICE, SERVER), pubnonces, [psig_device, psig_server], message)
         return signature, key.output_key
 
