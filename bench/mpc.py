@@ -20,9 +20,9 @@ from bench.common import Result, compare
 from bench.server import CONNECTIONS, _b64, _backend, _json, run_load
 from seedguard.client.mpc import MpcServer
 from seedguard.envelope import Password
-from seedguard.mpc import frost
-from seedguard.mpc.keys import sign_locally
 from seedguard.mpc.wallet import MpcWallets
+from seedguard.threshold import frost
+from seedguard.threshold.keys import sign_locally
 
 PASSWORD = Password("Correct horse battery staple 42")
 WALLETS = 16  # nonces per wallet are bounded (64 unused), so the load spreads over wallets
@@ -65,7 +65,7 @@ def bench_signing(quick: bool) -> list[Result]:
     minimum = 8 * base_s + 5 * var_s + verify_s
     to_min, to_sign = ours_s / minimum, ours_s / limit_s
     name = "2-of-3 FROST signature in one process (both rounds; the result verified once)"
-    ours_name = "`seedguard.mpc.keys.sign_locally` (BIP-445 over libsecp256k1)"
+    ours_name = "`seedguard.threshold.keys.sign_locally` (BIP-445 over libsecp256k1)"
     return [
         Result(
             name,

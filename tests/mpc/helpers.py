@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from seedguard.mpc import chilldkg
-from seedguard.mpc.keys import GroupKey
+from seedguard.threshold import chilldkg
+from seedguard.threshold.keys import GroupKey
 
 
 def local_dkg(t: int = 2, n: int = 3) -> tuple[GroupKey, dict[int, bytes], bytes]:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from seedguard.mpc import chilldkg, dkg_errors
-from seedguard.mpc.simplpedpop import DKGOutput
+from seedguard.threshold import chilldkg, dkg_errors
+from seedguard.threshold.simplpedpop import DKGOutput
 from tests.conftest import load_vectors
 
 DIR = "chilldkg/"

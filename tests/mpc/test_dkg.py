@@ -6,8 +6,8 @@ import secrets
 
 import pytest
 
-from seedguard.mpc import chilldkg, dkg_errors
-from seedguard.mpc.keys import GroupKey
+from seedguard.threshold import chilldkg, dkg_errors
+from seedguard.threshold.keys import GroupKey
 from tests.mpc.helpers import local_dkg
 
 

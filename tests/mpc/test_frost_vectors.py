@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from seedguard.mpc import frost
+from seedguard.threshold import frost
 from tests.conftest import load_vectors
 
 DIR = "bip445-frost-signing/"

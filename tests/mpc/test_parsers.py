@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seedguard.errors import InputError
-from seedguard.mpc import chilldkg, frost
-from seedguard.mpc.dkg_errors import DkgError
 from seedguard.mpc.shares import ShareRecord
+from seedguard.threshold import chilldkg, frost
+from seedguard.threshold.dkg_errors import DkgError
 
 HOSTS = [secrets.token_bytes(32) for _ in range(3)]
 PARAMS = chilldkg.SessionParams(tuple(chilldkg.hostpubkey_gen(h) for h in HOSTS), 2)

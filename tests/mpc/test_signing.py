@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 
 from seedguard.errors import InputError
 from seedguard.hd.addresses import wif
-from seedguard.mpc import frost, refresh, repairable
-from seedguard.mpc.keys import (
+from seedguard.mpc.shares import address
+from seedguard.primitives.hashes import tagged_hash
+from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
+from seedguard.threshold import frost, refresh, repairable
+from seedguard.threshold.keys import (
     CLOUD,
     DEVICE,
     SERVER,
@@ -26,8 +29,6 @@ from seedguard.mpc.keys import (
     sign_locally,
     verify,
 )
-from seedguard.primitives.hashes import tagged_hash
-from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
 from tests.mpc.helpers import local_dkg
 
 KEY, SHARES, RECOVERY = local_dkg()
@@ -74,8 +75,8 @@ def test_one_share_cannot_sign(one: int) -> None:
 
 def test_output_key_and_address_match_bip_utils() -> None:
     # bip-utils applies BIP-86's tweak to the internal key: our FROST output key must agree.
-    assert KEY.address() == P2TRAddrEncoder.EncodeKey(KEY.thresh_pk, hrp="bc")
-    assert KEY.address("testnet") == P2TRAddrEncoder.EncodeKey(KEY.thresh_pk, hrp="tb")
+    assert address(KEY) == P2TRAddrEncoder.EncodeKey(KEY.thresh_pk, hrp="bc")
+    assert address(KEY, "testnet") == P2TRAddrEncoder.EncodeKey(KEY.thresh_pk, hrp="tb")
 
 
 def test_key_generation_commits_to_an_unspendable_script_path() -> None:

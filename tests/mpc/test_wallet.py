@@ -21,10 +21,10 @@ from seedguard.errors import (
     UsageError,
     WrongSecretError,
 )
-from seedguard.mpc import frost, keys
-from seedguard.mpc.keys import DEVICE, SERVER, CulpritError
 from seedguard.mpc.shares import DeviceStore
 from seedguard.mpc.wallet import MpcWallets
+from seedguard.threshold import frost, keys
+from seedguard.threshold.keys import DEVICE, SERVER, CulpritError
 from tests.conftest import make_home
 from tests.servers import S3Server, SeedguardServer, seedguard_server
 

@@ -12,10 +12,10 @@ import pytest
 from seedguard.client.mpc import MpcServer
 from seedguard.envelope import Password
 from seedguard.errors import InputError, SeedguardError
-from seedguard.mpc import frost, keys, proofs, refresh
-from seedguard.mpc.keys import CLOUD, DEVICE, SERVER
 from seedguard.mpc.wallet import MpcWallets
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
+from seedguard.threshold import frost, keys, proofs, refresh
+from seedguard.threshold.keys import CLOUD, DEVICE, SERVER
 from tests.conftest import make_home
 from tests.server.conftest import b64
 from tests.servers import SeedguardServer

@@ -14,9 +14,9 @@ import pytest
 
 from seedguard.client.mpc import MpcServer
 from seedguard.envelope import Password
-from seedguard.mpc import frost, keys
-from seedguard.mpc.keys import DEVICE, SERVER
 from seedguard.mpc.wallet import MpcWallets
+from seedguard.threshold import frost, keys
+from seedguard.threshold.keys import DEVICE, SERVER
 from tests.conftest import make_home
 from tests.server.conftest import b64, database_url, unb64
 from tests.servers import seedguard_server

@@ -22,11 +22,11 @@ from seedguard.client.mpc import MpcServer
 from seedguard.client.session import ServerClient, b64, client_for, unb64
 from seedguard.envelope import Password, RecoveryKey
 from seedguard.errors import InputError, PendingError, SeedguardError, WrongSecretError
-from seedguard.mpc import keys, proofs, repairable
-from seedguard.mpc.keys import CLOUD, DEVICE, SERVER
 from seedguard.mpc.shares import ShareRecord
 from seedguard.mpc.wallet import MpcWallets
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
+from seedguard.threshold import keys, proofs, repairable
+from seedguard.threshold.keys import CLOUD, DEVICE, SERVER
 from tests.conftest import make_home
 from tests.server.conftest import database_url
 from tests.servers import SeedguardServer, seedguard_server
@@ -366,7 +366,7 @@ def test_a_nonce_expires_at_signing_too(guarded: Guarded, tmp_path: Path) -> Non
     nonce_id, _, _ = srv.nonce(wallet_id)
     guarded.advance(2)
     record = phone.store.load(wallet_id).record
-    from seedguard.mpc import frost
+    from seedguard.threshold import frost
 
     _, pubnonce = frost.nonce_gen(
         record.secshare, record.key.pubshares[DEVICE], record.key.output_key, bytes(32)

@@ -164,8 +164,8 @@ class MpcRun:
 def _mpc_walkthrough(status: object) -> MpcRun:
     """A 2-of-3 FROST wallet with a local server: made without a dealer, signs, the phone is
     lost, the cloud share and the server recover it (shares refreshed), it signs again."""
-    from seedguard.mpc.keys import verify
     from seedguard.mpc.wallet import MpcWallets
+    from seedguard.threshold.keys import verify
 
     root = Path(tempfile.mkdtemp(prefix="seedguard-demo-mpc-"))
     try:

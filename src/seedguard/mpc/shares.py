@@ -25,10 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from seedguard import home as homes
 from seedguard.errors import InputError, UsageError, WrongSecretError
 from seedguard.fs import private_key_file, read_bounded, write_private_file
-from seedguard.mpc.keys import GroupKey
+from seedguard.hd.addresses import segwit_address
+from seedguard.hd.slip132 import Network
 from seedguard.parsing import MAX_JSON_BYTES, parse_json
 from seedguard.primitives import aead
 from seedguard.primitives.kdf import argon2id
+from seedguard.threshold.keys import GroupKey
 
 FORMAT = "seedguard-mpc-share/1"
 KEYRING_SERVICE = "seedguard"
@@ -110,6 +112,11 @@ class ShareRecord:
 
     def __repr__(self) -> str:
         return f"ShareRecord(wallet_id={self.wallet_id!r}, participant={self.participant}, ...)"
+
+
+def address(key: GroupKey, network: Network = "mainnet") -> str:
+    """The wallet's Taproot address: the BIP-341 output key, bech32m (witness version 1)."""
+    return segwit_address(1, key.output_key, network)
 
 
 def group_key(fields: dict[str, Any]) -> GroupKey:

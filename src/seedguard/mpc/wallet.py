@@ -40,9 +40,11 @@ from seedguard.errors import (
 from seedguard.hd.addresses import wif
 from seedguard.hd.descriptors import with_checksum
 from seedguard.hd.slip132 import Network
-from seedguard.mpc import chilldkg, frost, proofs, refresh, repairable
-from seedguard.mpc.dkg_errors import DkgError
-from seedguard.mpc.keys import (
+from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord, address, group_key
+from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
+from seedguard.threshold import chilldkg, frost, proofs, refresh, repairable
+from seedguard.threshold.dkg_errors import DkgError
+from seedguard.threshold.keys import (
     CLOUD,
     DEVICE,
     NAMES,
@@ -54,8 +56,6 @@ from seedguard.mpc.keys import (
     check_message,
     interpolate_secret,
 )
-from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord, group_key
-from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
 
 Report = Callable[[str], None]
 NETWORKS = ("mainnet", "testnet")
@@ -82,7 +82,7 @@ class WalletInfo:
 
     @property
     def address(self) -> str:
-        return self.key.address(_network(self.network))
+        return address(self.key, _network(self.network))
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of `mpc create` and `mpc recover` (a contract)."""
@@ -472,7 +472,7 @@ class MpcWallets:
         network = _network(record.network)
         key_wif = wif(secret_key, network)
         return ExportedKey(
-            secret_key, key_wif, with_checksum(f"tr({key_wif})"), record.key.address(network)
+            secret_key, key_wif, with_checksum(f"tr({key_wif})"), address(record.key, network)
         )
 
     # -- status -------------------------------------------------------------------------------
@@ -492,7 +492,7 @@ class MpcWallets:
                 "wallet_id": wallet_id,
                 "label": fields.get("label"),
                 "network": fields["network"],
-                "address": key.address(network),
+                "address": address(key, network),
                 "output_key": key.output_key.hex(),
                 "server": fields["server"],
                 "epoch": fields["epoch"],

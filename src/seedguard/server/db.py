@@ -228,7 +228,7 @@ mpc_nonces = sa.Table(
 )
 
 
-# Migration 0004. A one-use challenge that a share proof signs (mpc/proofs.py), issued to one
+# Migration 0004. A one-use challenge that a share proof signs (threshold/proofs.py), issued to one
 # session for one wallet.
 mpc_challenges = sa.Table(
     "mpc_challenges",

@@ -19,16 +19,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from seedguard.mpc import chilldkg, frost, refresh, repairable
-from seedguard.mpc import proofs as share_proofs
-from seedguard.mpc.dkg_errors import DkgError
-from seedguard.mpc.keys import CLOUD, DEVICE, NAMES, SERVER, GroupKey, T
 from seedguard.primitives import aead
 from seedguard.primitives.secp256k1 import base_mul, scalar_bytes
 from seedguard.server import db, guard, hardening, quotas, social
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
+from seedguard.threshold import chilldkg, frost, refresh, repairable
+from seedguard.threshold import proofs as share_proofs
+from seedguard.threshold.dkg_errors import DkgError
+from seedguard.threshold.keys import CLOUD, DEVICE, NAMES, SERVER, GroupKey, T
 
 MAX_OPEN_NONCES = 64  # unused nonces one wallet keeps (the oldest give way)
 NONCE_TTL = 3600.0  # seconds an unused nonce lives

@@ -16,8 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from seedguard.mpc import encpedpop
-from seedguard.mpc.dkg_errors import (
+from seedguard.primitives import schnorr
+from seedguard.primitives.secp256k1 import (
+    CURVE_ORDER,
+    point_from_cbytes,
+    public_key,
+    scalar_bytes,
+)
+from seedguard.threshold import encpedpop
+from seedguard.threshold.dkg_errors import (
     DkgValueError,
     DuplicateHostPubkeyError,
     FaultyCoordinatorError,
@@ -31,20 +38,13 @@ from seedguard.mpc.dkg_errors import (
     ThresholdOrCountError,
     UnknownFaultyParticipantOrCoordinatorError,
 )
-from seedguard.mpc.simplpedpop import DKGOutput, dkg_output
-from seedguard.mpc.vss import (
+from seedguard.threshold.simplpedpop import DKGOutput, dkg_output
+from seedguard.threshold.vss import (
     BIP_TAG,
     VSSCommitment,
     scalar_from_bytes_checked,
     tagged_hash_bip_dkg,
     verify_secshare,
-)
-from seedguard.primitives import schnorr
-from seedguard.primitives.secp256k1 import (
-    CURVE_ORDER,
-    point_from_cbytes,
-    public_key,
-    scalar_bytes,
 )
 
 __all__ = [

@@ -8,15 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from seedguard.mpc.dkg_errors import (
-    DkgValueError,
-    FaultyCoordinatorError,
-    FaultyParticipantError,
-    FaultyParticipantOrCoordinatorError,
-    MsgParseError,
-    UnknownFaultyParticipantOrCoordinatorError,
-)
-from seedguard.mpc.vss import BIP_TAG, VSS, VSSCommitment, verify_secshare
 from seedguard.primitives import schnorr
 from seedguard.primitives.secp256k1 import (
     CURVE_ORDER,
@@ -29,6 +20,15 @@ from seedguard.primitives.secp256k1 import (
     scalar_bytes,
     xbytes,
 )
+from seedguard.threshold.dkg_errors import (
+    DkgValueError,
+    FaultyCoordinatorError,
+    FaultyParticipantError,
+    FaultyParticipantOrCoordinatorError,
+    MsgParseError,
+    UnknownFaultyParticipantOrCoordinatorError,
+)
+from seedguard.threshold.vss import BIP_TAG, VSS, VSSCommitment, verify_secshare
 
 POP_MSG_TAG = BIP_TAG + "pop message"
 

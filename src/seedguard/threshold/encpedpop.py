@@ -8,16 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from seedguard.mpc import simplpedpop
-from seedguard.mpc.dkg_errors import (
-    DkgValueError,
-    FaultyCoordinatorError,
-    FaultyParticipantError,
-    FaultyParticipantOrCoordinatorError,
-    MsgParseError,
-    UnknownFaultyParticipantOrCoordinatorError,
-)
-from seedguard.mpc.vss import scalar_from_bytes_checked, tagged_hash_bip_dkg
 from seedguard.primitives.secp256k1 import (
     CURVE_ORDER,
     Point,
@@ -27,6 +17,16 @@ from seedguard.primitives.secp256k1 import (
     public_key,
     scalar_bytes,
 )
+from seedguard.threshold import simplpedpop
+from seedguard.threshold.dkg_errors import (
+    DkgValueError,
+    FaultyCoordinatorError,
+    FaultyParticipantError,
+    FaultyParticipantOrCoordinatorError,
+    MsgParseError,
+    UnknownFaultyParticipantOrCoordinatorError,
+)
+from seedguard.threshold.vss import scalar_from_bytes_checked, tagged_hash_bip_dkg
 
 
 def _wrap(data: bytes) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from seedguard.mpc.dkg_errors import DkgValueError
 from seedguard.primitives.hashes import tagged_hash
 from seedguard.primitives.secp256k1 import (
     CURVE_ORDER,
@@ -22,6 +21,7 @@ from seedguard.primitives.secp256k1 import (
     point_mul,
     xbytes,
 )
+from seedguard.threshold.dkg_errors import DkgValueError
 
 BIP_TAG = "BIP DKG/"
 

@@ -15,12 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from seedguard.errors import InputError
-from seedguard.hd.addresses import segwit_address
-from seedguard.hd.slip132 import Network
-from seedguard.mpc import frost
 from seedguard.primitives import schnorr
 from seedguard.primitives.hashes import tagged_hash
 from seedguard.primitives.secp256k1 import CURVE_ORDER, base_mul, cbytes, scalar_bytes
+from seedguard.threshold import frost
 
 DEVICE, SERVER, CLOUD = 0, 1, 2
 NAMES = {DEVICE: "the device", SERVER: "the server", CLOUD: "the cloud backup"}
@@ -49,9 +47,6 @@ class GroupKey:
     def output_key(self) -> bytes:
         ctx = frost.apply_tweak(frost.tweak_ctx_init(self.thresh_pk), self.taptweak, True)
         return frost.get_xonly_pubkey(ctx)
-
-    def address(self, network: Network = "mainnet") -> str:
-        return segwit_address(1, self.output_key, network)
 
     def signers(self, ids: Sequence[int]) -> frost.SignersContext:
         return frost.SignersContext(

@@ -20,7 +20,6 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
-from seedguard.mpc.repairable import lagrange_at
 from seedguard.primitives import kdf, schnorr
 from seedguard.primitives.hashes import tagged_hash
 from seedguard.primitives.secp256k1 import (
@@ -32,6 +31,7 @@ from seedguard.primitives.secp256k1 import (
     point_mul,
     xbytes,
 )
+from seedguard.threshold.repairable import lagrange_at
 
 PROOF_TAG = "seedguard/mpc/share-proof/v1"
 PURPOSES = ("repair", "refresh", "cloud")
