@@ -1,0 +1,169 @@
+"""Guess-limited password hardening: per-backup OPRF keys (server/hardening.py).
+
+Routes and their bodies; `router(ctx)` gives them to the application factory (app.py)."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from seedguard.server import hardening
+from seedguard.server.api import B64, Context, Token, b64, unb64
+from seedguard.server.logs import LOGGER
+
+
+class CreateKeyIn(BaseModel):
+    blinded_element: B64
+
+
+class CreateKeyOut(BaseModel):
+    handle: str
+    evaluated_element: str
+    max_attempts: int
+
+
+class HandleIn(BaseModel):
+    handle: B64
+
+
+class KeyVerifierIn(BaseModel):
+    handle: B64
+    verifier: B64
+
+
+class EvaluateIn(BaseModel):
+    handle: B64
+    blinded_element: B64
+
+
+class EvaluateOut(BaseModel):
+    evaluated_element: str
+    attempts_left: int
+
+
+class ProveIn(BaseModel):
+    handle: B64
+    proof: B64
+
+
+class AttemptsOut(BaseModel):
+    attempts_left: int
+
+
+class KeyStateOut(BaseModel):
+    state: Literal["active", "not-ready", "destroyed"]
+    attempts_left: int
+    max_attempts: int
+
+
+class KeyOut(BaseModel):
+    id: str
+    failures: int
+    attempts_left: int
+    created: float
+
+
+class KeysOut(BaseModel):
+    keys: list[KeyOut]
+    max_attempts: int
+
+
+def router(ctx: Context) -> APIRouter:
+    app = APIRouter()
+    server, settings, database, auth, on_database = (
+        ctx.server,
+        ctx.settings,
+        ctx.database,
+        ctx.auth,
+        ctx.on_database,
+    )
+
+    # -- hardening (OPRF) ------------------------------------------------------------------------
+
+    @app.post("/v1/oprf/keys", tags=["hardening"])
+    @on_database
+    def create_key(body: CreateKeyIn, request: Request, token: Token) -> CreateKeyOut:
+        """A new OPRF key for one backup; evaluates the creating client's blinded element."""
+        blinded = unb64(body.blinded_element, "blinded_element", 32)
+        with database.transaction() as conn:
+            handle, evaluated = hardening.create(
+                conn, settings, auth(conn, request, token), blinded
+            )
+        return CreateKeyOut(
+            handle=b64(handle), evaluated_element=b64(evaluated), max_attempts=settings.max_attempts
+        )
+
+    @app.post("/v1/oprf/keys/verifier", tags=["hardening"], status_code=204)
+    @on_database
+    def key_verifier(body: KeyVerifierIn, request: Request, token: Token) -> Response:
+        """Register SHA-256(proof) once; until then the key cannot be evaluated."""
+        handle = unb64(body.handle, "handle", 32)
+        verifier = unb64(body.verifier, "verifier", 32)
+        with database.transaction() as conn:
+            hardening.register_verifier(conn, auth(conn, request, token), handle, verifier)
+        return Response(status_code=204)
+
+    @app.post("/v1/oprf/evaluate", tags=["hardening"], response_model=EvaluateOut)
+    @on_database
+    def evaluate(body: EvaluateIn, request: Request, token: Token) -> Response:
+        """Count one attempt and evaluate. 410 when the key was destroyed."""
+        handle = unb64(body.handle, "handle", 32)
+        blinded = unb64(body.blinded_element, "blinded_element", 32)
+        with database.statement() as conn:
+            auth(conn, request, token)
+            evaluated, left = hardening.evaluate(conn, settings, handle, blinded)
+        if left <= 0:
+            with database.transaction() as conn:
+                if hardening.destroy(conn, settings, handle):
+                    server.destroyed.inc()
+                    LOGGER.warning("oprf key destroyed", extra={"event": "key-destroyed"})
+        if evaluated is None:
+            raise hardening.destroyed_refusal()
+        server.evaluations.inc()
+        # The hot route: its two fields are written directly, sparing a validation pass.
+        return Response(
+            f'{{"evaluated_element":"{b64(evaluated)}","attempts_left":{left}}}',
+            media_type="application/json",
+        )
+
+    @app.post("/v1/oprf/prove", tags=["hardening"])
+    @on_database
+    def prove(body: ProveIn, request: Request, token: Token) -> AttemptsOut:
+        """Show the right output was obtained: the attempt counter resets."""
+        handle, proof = unb64(body.handle, "handle", 32), unb64(body.proof, "proof", 32)
+        with database.transaction() as conn:
+            auth(conn, request, token)
+            left = hardening.prove(conn, settings, handle, proof)
+        return AttemptsOut(attempts_left=left)
+
+    @app.get("/v1/oprf/keys", tags=["hardening"])
+    @on_database
+    def list_keys(request: Request, token: Token) -> KeysOut:
+        with database.read() as conn:
+            keys = hardening.list_keys(conn, settings, auth(conn, request, token))
+        return KeysOut(
+            keys=[KeyOut.model_validate(k) for k in keys], max_attempts=settings.max_attempts
+        )
+
+    @app.post("/v1/oprf/keys/state", tags=["hardening"])
+    @on_database
+    def key_state(body: HandleIn, request: Request, token: Token) -> KeyStateOut:
+        """A key's state for whoever holds its handle: active (with the attempts left),
+        not-ready, or destroyed by the guess limit. Counts no attempt."""
+        handle = unb64(body.handle, "handle", 32)
+        with database.read() as conn:
+            auth(conn, request, token)
+            answer = hardening.state(conn, settings, handle)
+        return KeyStateOut.model_validate(answer)
+
+    @app.post("/v1/oprf/keys/delete", tags=["hardening"], status_code=204)
+    @on_database
+    def delete_key(body: HandleIn, request: Request, token: Token) -> Response:
+        """Delete one of this account's keys (the backup it hardens can no longer open by
+        password)."""
+        handle = unb64(body.handle, "handle", 32)
+        with database.transaction() as conn:
+            hardening.delete(conn, auth(conn, request, token), handle)
+        return Response(status_code=204)
+
+    return app
