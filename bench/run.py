@@ -32,7 +32,7 @@ from mnemonic import Mnemonic
 from bench.backup import attack_cost, bench_guess_cost, bench_status, bench_verify
 from bench.common import Result, compare
 from bench.mpc import bench_mpc_server, bench_signing, mpc_results, mpc_table
-from bench.server import Load, bench_server
+from bench.server import BARE_OPRF, Load, bench_server
 from bench.slip39 import bench_slip39
 from bench.startup import bench_startup
 from seedguard.hd import bip32
@@ -158,19 +158,24 @@ BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 def server_results(loads: dict[str, list[Load]]) -> list[Result]:
     out = []
+    targets = {"sqlite": 0.8, "postgresql": 0.5}
     for kind, rows in loads.items():
-        bare, oprf = rows[0], rows[-1]
+        bare = next(r for r in rows if r.endpoint == BARE_OPRF)
+        oprf = rows[-1]
         ratio = oprf.rps / bare.rps
+        target = targets[kind]
         out.append(
             Result(
-                f"Server throughput: OPRF evaluation vs the bare endpoint ({BACKENDS[kind]})",
+                f"Server throughput: OPRF evaluation vs a bare endpoint doing the same "
+                f"multiplication ({BACKENDS[kind]})",
                 "`POST /v1/oprf/evaluate` (token check, counted attempt, scalar multiplication)",
-                "`GET /livez` on the same stack (FastAPI on uvicorn, one process)",
+                "`POST /v1/bench/oprf` on the same stack: the same body and multiplication, no "
+                "token, no database (FastAPI on uvicorn, one process)",
                 1 / oprf.rps,
                 1 / bare.rps,
-                "≥ 0.5× the bare endpoint's requests per second",
+                f"≥ {target}× the bare endpoint's requests per second",
                 ratio,
-                ratio >= 0.5,
+                ratio >= target,
             )
         )
     return out

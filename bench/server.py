@@ -25,6 +25,7 @@ from seedguard.client import ServerClient
 from seedguard.primitives import oprf
 
 CONNECTIONS = 16
+BARE_OPRF = "POST /v1/bench/oprf (the same body and multiplication, no token, no database)"
 KEYS = 32  # OPRF keys the evaluations rotate over (each allows --max-attempts in a row)
 
 
@@ -170,11 +171,16 @@ def measure(url: str, home: Path, total: int, rounds: int) -> list[Load]:
         body = bodies[current[0] * CONNECTIONS + connection][i]
         return _json("POST", "/v1/oprf/evaluate", token, body)
 
+    def bare_evaluate(connection: int, i: int) -> bytes:
+        body = bodies[current[0] * CONNECTIONS + connection][i]
+        return _json("POST", "/v1/bench/oprf", token, body)
+
     run_load(url, "warm-up", lambda c, i: bare, max(CONNECTIONS * 10, total // 4))
     plan: list[tuple[str, RequestMaker]] = [
         ("GET /livez (bare endpoint)", lambda c, i: bare),
         ("PUT /v1/vault/{name} (16 KiB)", write),
         ("GET /v1/vault/{name} (16 KiB)", read),
+        (BARE_OPRF, bare_evaluate),
         ("POST /v1/oprf/evaluate", evaluate),
     ]
     runs: dict[str, list[Load]] = {name: [] for name, _ in plan}
@@ -210,7 +216,10 @@ def bench_server(kind: str, quick: bool) -> list[Load]:
     from tests.servers import seedguard_server
 
     total, rounds = (1600, 3) if quick else (3200, 5)
-    options = ("--rate-per-ip", "0", "--rate-per-account", "0", "--max-attempts", "1000")
+    options = (
+        "--rate-per-ip", "0", "--rate-per-account", "0", "--max-attempts", "1000",
+        "--bench-endpoint",
+    )  # fmt: skip
     with (
         tempfile.TemporaryDirectory() as tmp,
         _backend(kind, Path(tmp)) as database,

@@ -181,6 +181,14 @@ def run(
             help="Tests only: a file holding seconds added to the clock (read at every use).",
         ),
     ] = None,
+    bench_endpoint: Annotated[
+        bool,
+        typer.Option(
+            hidden=True,
+            help="Benchmarks only: POST /v1/bench/oprf, the OPRF multiplication alone (no "
+            "token, no database), the yardstick for /v1/oprf/evaluate.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API. Logs are JSON lines on stderr. Stop with Ctrl-C."""
     from seedguard.server.serve import serve
@@ -210,6 +218,7 @@ def run(
         body_timeout=body_timeout,
         limit_concurrency=limit_concurrency,
         limits=_limits(limit or []),
+        bench_endpoint=bench_endpoint,
     )
     mode = stat.S_IMODE(key_file.stat().st_mode)
     warnings = [f"{key_file} is mode {mode:o}: chmod 600 it"] if mode & 0o077 else []

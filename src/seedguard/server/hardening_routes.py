@@ -7,9 +7,11 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from seedguard.primitives import oprf
 from seedguard.server import hardening
 from seedguard.server.api import B64, Context, Token, b64, unb64
 from seedguard.server.logs import LOGGER
+from seedguard.server.refusals import Refused
 
 
 class CreateKeyIn(BaseModel):
@@ -125,6 +127,24 @@ def router(ctx: Context) -> APIRouter:
             f'{{"evaluated_element":"{b64(evaluated)}","attempts_left":{left}}}',
             media_type="application/json",
         )
+
+    if settings.bench_endpoint:
+        bench_key = oprf.generate_key()
+
+        @app.post("/v1/bench/oprf", include_in_schema=False)
+        async def bench_oprf(body: EvaluateIn) -> Response:
+            """The yardstick: the same body, decoding and multiplication as an evaluation,
+            with no token, no counted attempt and no thread hand-off."""
+            unb64(body.handle, "handle", 32)
+            blinded = unb64(body.blinded_element, "blinded_element", 32)
+            try:
+                evaluated = oprf.blind_evaluate(bench_key, blinded)
+            except oprf.OprfError as exc:
+                raise Refused(400, f"blinded_element is not valid: {exc}.") from None
+            return Response(
+                f'{{"evaluated_element":"{b64(evaluated)}","attempts_left":10}}',
+                media_type="application/json",
+            )
 
     @app.post("/v1/oprf/prove", tags=["hardening"])
     @on_database

@@ -54,6 +54,9 @@ class Settings:
     body_timeout: float = 30.0  # seconds from the headers to the end of the body
     limit_concurrency: int = 1000  # connections one process holds (server/protocol.py)
     limits: Limits = field(default_factory=Limits)
+    # Benchmarks only (`server run --bench-endpoint`, hidden): POST /v1/bench/oprf, the same
+    # body and the same OPRF multiplication as /v1/oprf/evaluate with no token, no database.
+    bench_endpoint: bool = False
     share_key: bytes | None = field(default=None, repr=False)  # seals MPC shares at rest
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
