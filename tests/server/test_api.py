@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from coincurve import PrivateKey
 
 from seedguard.primitives import oprf
 from tests.server.conftest import Device, b64, unb64
-from tests.servers import SeedguardServer
+from tests.servers import SeedguardServer, seedguard_server
 
 # -- operations ---------------------------------------------------------------------------------
 
@@ -323,6 +324,27 @@ def test_key_state_counts_nothing_and_says_destroyed(
         "attempts_left": 0,
         "max_attempts": 10,
     }
+
+
+def test_the_one_statement_evaluation_still_checks_the_session(tmp_path: Path) -> None:
+    """The hot route counts the attempt and checks the token in one statement, once the token
+    was seen: a token that expired meanwhile is refused there, and nothing is counted."""
+    clock = tmp_path / "clock"
+    clock.write_text("0")
+    with seedguard_server(
+        f"sqlite:///{tmp_path / 's.db'}", tmp_path, "--clock-file", str(clock)
+    ) as server:
+        device = Device(server.url).register()
+        handle, _proof = device.hardened_key(b"right")
+        for left in (9, 8):
+            assert device.guess(handle, b"wrong").json()["attempts_left"] == left
+        clock.write_text(str(24 * 3600))  # the session token expired
+        refused = device.guess(handle, b"wrong")
+        assert refused.status_code == 401, refused.text
+        assert "expired" in refused.json()["error"]
+        device.register()  # a new token
+        state = device.call("POST", "/v1/oprf/keys/state", json={"handle": b64(handle)}).json()
+        assert state["attempts_left"] == 8  # the refused guess counted nothing
 
 
 def test_another_accounts_keys_are_out_of_reach(server: SeedguardServer, device: Device) -> None:

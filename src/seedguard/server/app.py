@@ -6,6 +6,7 @@ every route; the OpenAPI schema is served at /openapi.json.
 
 import contextlib
 import functools
+import hashlib
 import ipaddress
 import logging
 import time
@@ -29,6 +30,7 @@ from seedguard.server import (
     accounts,
     accounts_routes,
     hardening_routes,
+    logs,
     mpc_routes,
     openapi,
     operations_routes,
@@ -40,7 +42,6 @@ from seedguard.server import (
 from seedguard.server.accounts import Session
 from seedguard.server.api import TOKEN_FORMAT, Context, bearer_token, unb64
 from seedguard.server.db import Database
-from seedguard.server.logs import LOGGER
 from seedguard.server.ratelimit import RateLimiter
 from seedguard.server.refusals import KeepWrites, Refused, unauthenticated
 from seedguard.server.settings import Settings
@@ -98,16 +99,13 @@ class Edge:
             server.requests.labels(scope["method"], route, str(status["code"])).inc()
             server.latency.labels(route).observe(elapsed)
             if route not in ("/healthz", "/livez", "/metrics"):
-                LOGGER.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "route": route,
-                        "status": status["code"],
-                        "ms": round(elapsed * 1000, 2),
-                        "client": client,
-                        "account": scope.get("state", {}).get("account"),
-                    },
+                logs.access(
+                    scope["method"],
+                    route,
+                    status["code"],
+                    round(elapsed * 1000, 2),
+                    client,
+                    scope.get("state", {}).get("account"),
                 )
 
 
@@ -157,6 +155,9 @@ async def _refuse(send: Send, status: int, message: str, retry: float = 0.0) -> 
     await response({"type": "http", "method": "GET", "headers": []}, receive, send)
 
 
+TOKEN_CACHE = 10_000  # tokens whose account is remembered for the hot route's rate limit
+
+
 class Server:
     """Per-process resources: the database, the limiters and the metrics registry."""
 
@@ -171,6 +172,7 @@ class Server:
         )
         # Per account, in order; one account's slow endpoint never delays another's.
         self.webhooks = webhooks.Deliveries(self.webhook_policy)
+        self._token_accounts: dict[bytes, str] = {}
         self.ip_limiter = RateLimiter(settings.rate_per_ip)
         self.account_limiter = RateLimiter(settings.rate_per_account)
         self.registry = CollectorRegistry()
@@ -252,11 +254,24 @@ class Server:
             raise unauthenticated()
         token = unb64(credentials.credentials, "The token", 32)
         found = accounts.authenticate(conn, self.settings, token)
-        request.scope.setdefault("state", {})["account"] = found.account_id[:8]
-        if self.account_limiter.allow(found.account_id):
+        self.admit(request, found.account_id)
+        self._token_accounts[hashlib.sha256(token).digest()] = found.account_id
+        while len(self._token_accounts) > TOKEN_CACHE:
+            self._token_accounts.pop(next(iter(self._token_accounts)))
+        return found
+
+    def token_account(self, token_hash: bytes) -> str | None:
+        """The account a token named when it was last checked in full (a token's account
+        never changes). A hint for the rate limit only: whether the session is still alive
+        is checked again in the statement that uses it."""
+        return self._token_accounts.get(token_hash)
+
+    def admit(self, request: Request, account_id: str) -> None:
+        """After a token check: the account's rate limit, and its name in the access log."""
+        request.scope.setdefault("state", {})["account"] = account_id[:8]
+        if self.account_limiter.allow(account_id):
             self.rate_limited.inc()
             raise Refused(429, "Too many requests for this account: slow down.")
-        return found
 
 
 def _bearer_missing(request: Request) -> Refused | None:

@@ -33,9 +33,9 @@ def key_id(handle: bytes) -> str:
     return hashlib.sha256(handle).hexdigest()
 
 
-def _evaluate(secret_key: bytes, blinded: bytes) -> bytes:
+def _evaluate(secret_key: bytes, blinded: bytes, checked: bool = False) -> bytes:
     try:
-        return oprf.blind_evaluate(secret_key, blinded)
+        return oprf.blind_evaluate(secret_key, blinded, checked)
     except oprf.OprfError as exc:
         raise Refused(400, f"blinded_element is not valid: {exc}.") from None
 
@@ -154,6 +154,65 @@ _COUNT = (
 )
 
 
+# The token check and the counted attempt in one statement (the hot route's common case): the
+# attempt is counted only when the token names a live session of a device not revoked. When
+# it returns no row (a bad token, no attempt left, no such key), the route goes the long way,
+# which says which (and counts nothing more).
+_SESSION_ALIVE = (
+    sa.select(db.tokens.c.account_id)
+    .join(db.devices, db.devices.c.id == db.tokens.c.device_id)
+    .where(
+        db.tokens.c.token_hash == sa.bindparam("token_hash"),
+        db.devices.c.revoked.is_(None),
+        db.tokens.c.expires >= sa.bindparam("now"),
+    )
+)
+_AUTHED_COUNT = (
+    sa.update(db.oprf_keys)
+    .where(
+        db.oprf_keys.c.id == sa.bindparam("kid"),
+        db.oprf_keys.c.failures < sa.bindparam("limit"),
+        db.oprf_keys.c.verifier.is_not(None),
+        sa.exists(_SESSION_ALIVE),
+    )
+    .values(failures=db.oprf_keys.c.failures + 1)
+    .returning(
+        db.oprf_keys.c.secret_key,
+        db.oprf_keys.c.failures,
+        _SESSION_ALIVE.scalar_subquery(),
+    )
+)
+
+
+def evaluate_authenticated(
+    conn: Connection, settings: Settings, token_hash: bytes, handle: bytes, blinded: bytes
+) -> tuple[str, bytes, int] | None:
+    """(account id, evaluated element, attempts left) when the session is alive and the key
+    has an attempt left, all in one statement; None for every other case (nothing counted)."""
+    kid = key_id(handle)
+    try:
+        oprf.check_element(blinded)  # refused before it can cost an attempt
+    except oprf.OprfError as exc:
+        raise Refused(400, f"blinded_element is not valid: {exc}.") from None
+    row = db.first_row(
+        conn,
+        _AUTHED_COUNT,
+        kid=kid,
+        limit=settings.max_attempts,
+        token_hash=token_hash,
+        now=settings.clock(),
+    )
+    if row is None:
+        return None
+    secret_key, failures, account_id = row
+    key = _unwrap(settings, kid, bytes(secret_key))
+    return (
+        str(account_id),
+        _evaluate(key, blinded, checked=True),
+        settings.max_attempts - failures,
+    )
+
+
 def evaluate(
     conn: Connection, settings: Settings, handle: bytes, blinded: bytes
 ) -> tuple[bytes | None, int]:
@@ -176,7 +235,7 @@ def evaluate(
         raise gone(conn, kid)
     secret_key, failures = row
     key = _unwrap(settings, kid, bytes(secret_key))
-    return _evaluate(key, blinded), settings.max_attempts - failures
+    return _evaluate(key, blinded, checked=True), settings.max_attempts - failures
 
 
 def destroy(conn: Connection, settings: Settings, handle: bytes) -> bool:
