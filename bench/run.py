@@ -202,18 +202,18 @@ def server_table(loads: dict[str, list[Load]]) -> list[str]:
             )
     lines += [
         "",
-        "Where an OPRF evaluation's time goes (profiled on SQLite): the framework's handling of a",
-        "POST with a JSON body and a bearer token is about 0.8× the bare GET's rate before any",
-        "work; then the token check and the counted attempt (two prepared statements, about",
-        "30 µs), and the ristretto255 scalar multiplication (about 60 µs). Since the server",
-        "runs on httptools (uvicorn[standard]) the bare GET is about 2.5× faster than it was",
-        "(3,800 to 9,500 requests/s) while an evaluation gained less (1,500 to 2,100/s), so the",
-        "ratio fell to about 0.2× on SQLite: the 0.5× target is not met, and a bare GET is the",
-        "wrong yardstick (issue 15 compares with a bare endpoint doing the same multiplication).",
-        "On PostgreSQL each statement is a network round trip made from a worker thread: on",
-        "this 2-core machine, where the server, the load generator and PostgreSQL share both",
-        "cores, the rate is lower still. The guess limit needs one counted write per evaluation;",
-        "throughput grows with server processes, which share nothing but the database.",
+        "The yardstick for the OPRF route is `POST /v1/bench/oprf` (served only with the hidden",
+        "`server run --bench-endpoint`): the same body, base64url decoding and ristretto255",
+        "multiplication, with no token, no counted attempt and no database, so the ratio is",
+        "seedguard's own overhead. A profile on SQLite put it in: the pool checkout and return",
+        "around each statement (now one kept connection per thread), the token check and the",
+        "counted attempt (now one statement once a token was seen, the session re-checked in",
+        "it), the element checked twice (now once), the access line (now formatted without a",
+        "LogRecord), FastAPI's dependency for the bearer token and the metrics. On PostgreSQL",
+        "the statement is a network round trip made from a worker thread (a synchronous driver):",
+        "on this 2-core machine the server, the load generator and PostgreSQL share both cores.",
+        "The guess limit needs one counted write per evaluation; throughput grows with server",
+        "processes, which share nothing but the database.",
     ]
     return [*lines, ""]
 
