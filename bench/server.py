@@ -72,16 +72,25 @@ async def _connection(
     return errors
 
 
-def run_load(url: str, endpoint: str, make: RequestMaker, total: int) -> Load:
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+def run_load(url: str | list[str], endpoint: str, make: RequestMaker, total: int) -> Load:
+    """`total` requests over CONNECTIONS keep-alive connections; with several server URLs
+    (processes sharing one database) the connections are dealt among them in turn."""
+    urls = [url] if isinstance(url, str) else url
+    places = [u.removeprefix("http://").rsplit(":", 1) for u in urls]
 
     async def main() -> tuple[float, list[float], int]:
         latencies: list[float] = []
         per = total // CONNECTIONS
         started = time.perf_counter()
         errors = await asyncio.gather(
-            *(_connection(host, int(port), c, per, make, latencies) for c in range(CONNECTIONS))
-        )
+            *(
+                _connection(
+                    places[c % len(places)][0], int(places[c % len(places)][1]), c, per, make,
+                    latencies,
+                )
+                for c in range(CONNECTIONS)
+            )
+        )  # fmt: skip
         return time.perf_counter() - started, latencies, sum(errors)
 
     elapsed, latencies, errors = asyncio.run(main())
