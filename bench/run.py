@@ -210,8 +210,9 @@ def server_table(loads: dict[str, list[Load]]) -> list[str]:
         "counted attempt (now one statement once a token was seen, the session re-checked in",
         "it), the element checked twice (now once), the access line (now formatted without a",
         "LogRecord), FastAPI's dependency for the bearer token and the metrics. On PostgreSQL",
-        "the statement is a network round trip made from a worker thread (a synchronous driver):",
-        "on this 2-core machine the server, the load generator and PostgreSQL share both cores.",
+        "the counting statement now runs on the event loop (psycopg's async connection) instead",
+        "of a worker thread for the synchronous driver; on this 2-core machine the server, the",
+        "load generator and PostgreSQL share both cores.",
         "The guess limit needs one counted write per evaluation; throughput grows with server",
         "processes, which share nothing but the database.",
     ]

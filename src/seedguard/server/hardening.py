@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -184,33 +185,48 @@ _AUTHED_COUNT = (
 )
 
 
+def authenticated_count(
+    settings: Settings, token_hash: bytes, handle: bytes, blinded: bytes
+) -> dict[str, object]:
+    """The values of the one-statement count; the element is refused before it can cost an
+    attempt."""
+    try:
+        oprf.check_element(blinded)
+    except oprf.OprfError as exc:
+        raise Refused(400, f"blinded_element is not valid: {exc}.") from None
+    return {
+        "kid": key_id(handle),
+        "limit": settings.max_attempts,
+        "token_hash": token_hash,
+        "now": settings.clock(),
+    }
+
+
+def authenticated_result(
+    settings: Settings, kid: str, row: tuple[object, ...], blinded: bytes
+) -> tuple[str, bytes, int]:
+    secret_key, failures, account_id = row
+    key = _unwrap(settings, kid, bytes(cast(bytes, secret_key)))
+    return (
+        str(account_id),
+        _evaluate(key, blinded, checked=True),
+        settings.max_attempts - int(cast(int, failures)),
+    )
+
+
+AUTHENTICATED_COUNT = _AUTHED_COUNT
+
+
 def evaluate_authenticated(
     conn: Connection, settings: Settings, token_hash: bytes, handle: bytes, blinded: bytes
 ) -> tuple[str, bytes, int] | None:
     """(account id, evaluated element, attempts left) when the session is alive and the key
     has an attempt left, all in one statement; None for every other case (nothing counted)."""
-    kid = key_id(handle)
-    try:
-        oprf.check_element(blinded)  # refused before it can cost an attempt
-    except oprf.OprfError as exc:
-        raise Refused(400, f"blinded_element is not valid: {exc}.") from None
-    row = db.first_row(
-        conn,
-        _AUTHED_COUNT,
-        kid=kid,
-        limit=settings.max_attempts,
-        token_hash=token_hash,
-        now=settings.clock(),
-    )
+    values = authenticated_count(settings, token_hash, handle, blinded)
+    row = db.first_row(conn, _AUTHED_COUNT, **values)
     if row is None:
         return None
-    secret_key, failures, account_id = row
-    key = _unwrap(settings, kid, bytes(secret_key))
-    return (
-        str(account_id),
-        _evaluate(key, blinded, checked=True),
-        settings.max_attempts - failures,
-    )
+    return authenticated_result(settings, str(values["kid"]), row, blinded)
 
 
 def evaluate(

@@ -3,7 +3,7 @@
 Routes and their bodies; `router(ctx)` gives them to the application factory (app.py)."""
 
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
@@ -107,29 +107,36 @@ def router(ctx: Context) -> APIRouter:
         return Response(status_code=204)
 
     @app.post("/v1/oprf/evaluate", tags=["hardening"], response_model=EvaluateOut)
-    @on_database
-    def evaluate(body: EvaluateIn, request: Request, token: Token) -> Response:
+    async def evaluate(body: EvaluateIn, request: Request, token: Token) -> Response:
         """Count one attempt and evaluate. 410 when the key was destroyed."""
         handle = unb64(body.handle, "handle", 32)
         blinded = unb64(body.blinded_element, "blinded_element", 32)
         token_hash = hashlib.sha256(unb64(token.credentials, "The token", 32)).digest()
         known = server.token_account(token_hash)
-        if known is not None:
+        fast: tuple[str, bytes, int] | None = None
+        if known is not None:  # the session is checked again in the counting statement
             server.admit(request, known)  # the rate limit, before anything is counted
-        with database.statement() as conn:
-            fast = None
-            if known is not None:  # the session checked again in the counting statement
-                fast = hardening.evaluate_authenticated(conn, settings, token_hash, handle, blinded)
-            if fast is None:  # nothing was counted: the long way says why (401, 404, 410...)
-                auth(conn, request, token)
-                evaluated, left = hardening.evaluate(conn, settings, handle, blinded)
+            if database.async_statements is not None:  # PostgreSQL: on the event loop
+                values = hardening.authenticated_count(settings, token_hash, handle, blinded)
+                row = await database.async_statements.first_row(
+                    hardening.AUTHENTICATED_COUNT, **values
+                )
+                if row is not None:
+                    fast = hardening.authenticated_result(
+                        settings, str(values["kid"]), row, blinded
+                    )
             else:
-                _, evaluated, left = fast
+                with database.statement() as conn:
+                    fast = hardening.evaluate_authenticated(
+                        conn, settings, token_hash, handle, blinded
+                    )
+        if fast is not None:
+            evaluated: bytes | None = fast[1]
+            left = fast[2]
+        else:  # nothing was counted: the long way says why (401, 404, 410...)
+            evaluated, left = await database.run(slow_evaluate, request, token, handle, blinded)
         if left <= 0:
-            with database.transaction() as conn:
-                if hardening.destroy(conn, settings, handle):
-                    server.destroyed.inc()
-                    LOGGER.warning("oprf key destroyed", extra={"event": "key-destroyed"})
+            await database.run(destroy_key, handle)
         if evaluated is None:
             raise hardening.destroyed_refusal()
         server.evaluations.inc()
@@ -138,6 +145,19 @@ def router(ctx: Context) -> APIRouter:
             f'{{"evaluated_element":"{b64(evaluated)}","attempts_left":{left}}}',
             media_type="application/json",
         )
+
+    def slow_evaluate(
+        request: Request, token: Any, handle: bytes, blinded: bytes
+    ) -> tuple[bytes | None, int]:
+        with database.statement() as conn:
+            auth(conn, request, token)
+            return hardening.evaluate(conn, settings, handle, blinded)
+
+    def destroy_key(handle: bytes) -> None:
+        with database.transaction() as conn:
+            if hardening.destroy(conn, settings, handle):
+                server.destroyed.inc()
+                LOGGER.warning("oprf key destroyed", extra={"event": "key-destroyed"})
 
     if settings.bench_endpoint:
         bench_key = oprf.generate_key()
