@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from seedguard.errors import SeedguardError
+from tests.mpc.test_damaged_files import RECORD as DAMAGED_RECORD
+from tests.social.test_hostile_sealed import GOOD as GOOD_SEALED
 
 EXAMPLES = int(os.environ.get("SEEDGUARD_FUZZ_EXAMPLES", "150"))
 MEMORY_BOUND = 64 * 1024 * 1024  # no input of a few KiB may make a parser allocate this much
@@ -149,18 +151,7 @@ def test_slip39_shares(text: str) -> None:
 
 # --- MPC share records, device files, sealed shares, the registry ---------------------------------
 
-RECORD = {
-    "format": "seedguard-mpc-share/1",
-    "wallet_id": "ab" * 16,
-    "server": "http://127.0.0.1:1",
-    "network": "mainnet",
-    "label": None,
-    "epoch": 0,
-    "participant": 2,
-    "thresh_pk": "02" + "11" * 32,
-    "pubshares": ["02" + "22" * 32] * 3,
-    "secshare": "33" * 32,
-}
+RECORD = DAMAGED_RECORD  # the valid record the damaged-file tests start from
 
 
 @FUZZ
@@ -194,19 +185,7 @@ def test_device_files(data: bytes) -> None:
     only_our_errors(lambda d: parse_json(_DeviceFile, d, "damaged"), data)
 
 
-SEALED = {
-    "format": "seedguard-sealed-share/1",
-    "share": "x",
-    "mode": "slip39",
-    "label": "ann",
-    "group": 1,
-    "groups": 1,
-    "group_threshold": 1,
-    "member": 1,
-    "members": 3,
-    "threshold": 2,
-    "created": "2026-12-02T10:00:00Z",
-}
+SEALED = GOOD_SEALED  # the sealed-share plaintext the hostile-share tests start from
 
 
 @FUZZ

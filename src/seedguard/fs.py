@@ -11,6 +11,14 @@ from pathlib import Path
 from seedguard.errors import DiskError, InputError
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Every byte of `data` to `fd` (a write may take fewer), then to the disk (fsync)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+
+
 def write_private_file(path: Path, data: bytes) -> None:
     """Create `path` readable by its owner only; refuse to replace an existing file. The bytes
     go to a temporary name first and are linked into place only once written and flushed, so
@@ -31,10 +39,7 @@ def write_private_file(path: Path, data: bytes) -> None:
         raise DiskError(f"Cannot create {path}: {exc.strerror}; nothing was written.") from None
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            write_all(fd, data)
         finally:
             os.close(fd)
         _link_into_place(temporary, path)

@@ -22,6 +22,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
 from seedguard.errors import DiskError, UsageError
+from seedguard.fs import write_all
 
 CONFIG = "config.toml"
 HEADER = "seedguard configuration and backup registry. No secret is ever written here."
@@ -119,10 +120,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            write_all(fd, data)
         finally:
             os.close(fd)
         os.replace(temp, path)

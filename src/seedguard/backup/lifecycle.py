@@ -9,11 +9,12 @@ password or with the new one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -542,31 +543,76 @@ class Backups:
         entry = self.registry.find(backup_id)
         if isinstance(old, Password) and old.encoded() == new.encoded():
             raise InputError("The new password is the old one: choose a different one.")
+        with self._changing(entry):
+            return self._change_locked(entry, old, new, params)
+
+    @contextlib.contextmanager
+    def _changing(self, entry: Entry) -> Iterator[None]:
+        """One process at a time rewrites a backup's copies (a password change, a new or a
+        removed recovery key)."""
         lock_path = homes.ensure(self.registry.folder) / "locks" / f"{entry.backup_id}.lock"
         with homes.lock(lock_path, blocking=False) as held:
             if not held:
                 raise BusyError(
-                    f"Another seedguard process is changing the password of backup "
-                    f"{entry.backup_id[:8]}: wait for it to finish, then check `backup status`."
+                    f"Another seedguard process is changing backup {entry.backup_id[:8]}: wait "
+                    "for it to finish, then check `backup status`."
                 )
-            return self._change_locked(entry, old, new, params)
+            yield
 
-    def _change_locked(
-        self, entry: Entry, old: Secret, new: Password, params: Argon2idParams | None
-    ) -> tuple[str, list[LocationResult]]:
+    def _read_copies(
+        self, entry: Entry, results: dict[str, LocationResult]
+    ) -> dict[str, tuple[stores.Store, bytes | None, bytes | None]]:
+        """Every registered copy, with any `.new` an interrupted change left beside it; a
+        location that cannot be read is recorded in `results`."""
         final, pending = entry.backup_id + SUFFIX, entry.backup_id + PENDING
-        # 1. Read every copy (and any `.new` left by an interrupted change).
         copies: dict[str, tuple[stores.Store, bytes | None, bytes | None]] = {}
-        results: dict[str, LocationResult] = {}
         for copy in entry.copies:
             try:
                 store = self.store(copy.location)
                 self.report(f"Reading {store.location}")
-                current = _load_or_none(store, final)
-                leftover = _load_or_none(store, pending)
-                copies[copy.location] = (store, current, leftover)
+                copies[copy.location] = (
+                    store,
+                    _load_or_none(store, final),
+                    _load_or_none(store, pending),
+                )
             except SeedguardError as exc:
                 results[copy.location] = _failed(copy.location, exc)
+        return copies
+
+    def _rewrite_each(
+        self,
+        entry: Entry,
+        copies: dict[str, tuple[stores.Store, bytes | None, bytes | None]],
+        results: dict[str, LocationResult],
+        new_data: bytes,
+        new_opened: Opened,
+        check: Callable[[stores.Store, bytes], None],
+    ) -> list[LocationResult]:
+        """Swap `new_data` in at each location whose copy `check` accepts (it raises to leave
+        a copy untouched); the results in the registry's order."""
+        for location, (store, current, leftover) in copies.items():
+            self.report(f"Re-writing the copy at {store.location}")
+            try:
+                if current is None:
+                    raise BackupMissingError(
+                        f"The copy at {store.location} is missing; it was not recreated "
+                        "(`seedguard backup copy` puts one there)."
+                    )
+                check(store, current)
+                note = self._swap_in(
+                    store, entry.backup_id, current, leftover, new_data, new_opened
+                )
+                results[location] = LocationResult(store.location, True, note=note)
+            except SeedguardError as exc:
+                results[location] = _failed(store.location, exc)
+        return [results[c.location] for c in entry.copies if c.location in results]
+
+    def _change_locked(
+        self, entry: Entry, old: Secret, new: Password, params: Argon2idParams | None
+    ) -> tuple[str, list[LocationResult]]:
+        # 1. Read every copy (and any `.new` left by an interrupted change).
+        results: dict[str, LocationResult] = {}
+        copies = self._read_copies(entry, results)
         # 2. Classify each distinct envelope: opens with the old secret, the new password, or
         #    neither. Old first, so the usual case costs one key derivation.
         verdict: dict[bytes, tuple[str, Opened | None]] = {}
@@ -622,27 +668,16 @@ class Backups:
             new_data, new_opened = source.rewrap(
                 new, params or self.registry.kdf() or DEFAULT_KDF, self._kdf_hook, self.hardening
             )
+
         # 4. Location by location: .new written and read back, then the swap, then clean-up.
-        for location, (store, current, leftover) in copies.items():
-            try:
-                self.report(f"Re-wrapping the copy at {store.location}")
-                if current is None:
-                    raise BackupMissingError(
-                        f"The copy at {store.location} is missing; it was not recreated."
-                    )
-                state, _ = classify(current)
-                if state == "neither":
-                    raise InputError(
-                        f"The copy at {store.location} opens with neither password; it was left "
-                        "untouched."
-                    )
-                note = self._swap_in(
-                    store, entry.backup_id, current, leftover, new_data, new_opened
+        def opens(store: stores.Store, current: bytes) -> None:
+            if classify(current)[0] == "neither":
+                raise InputError(
+                    f"The copy at {store.location} opens with neither password; it was left "
+                    "untouched."
                 )
-                results[location] = LocationResult(store.location, True, note=note)
-            except SeedguardError as exc:
-                results[location] = _failed(store.location, exc)
-        ordered = [results[c.location] for c in entry.copies if c.location in results]
+
+        ordered = self._rewrite_each(entry, copies, results, new_data, new_opened, opens)
         old_slot = source.header.server_slot() if source is not None else None
         if old_slot is not None and ordered and all(r.ok for r in ordered):
             # Every copy now uses the new key: the old one would only let the old password
@@ -692,31 +727,14 @@ class Backups:
         location, crash-safe as a password change is. The password proves the owner and must
         open the backup, so a removal never leaves a backup that nothing the user has opens."""
         entry = self.registry.find(backup_id)
-        lock_path = homes.ensure(self.registry.folder) / "locks" / f"{entry.backup_id}.lock"
-        with homes.lock(lock_path, blocking=False) as held:
-            if not held:
-                raise BusyError(
-                    f"Another seedguard process is changing backup {entry.backup_id[:8]}: wait "
-                    "for it to finish, then check `backup status`."
-                )
+        with self._changing(entry):
             return self._set_recovery_locked(entry, password, recovery_key)
 
     def _set_recovery_locked(
         self, entry: Entry, password: Password, recovery_key: RecoveryKey | None
     ) -> tuple[str, list[LocationResult]]:
-        final, pending = entry.backup_id + SUFFIX, entry.backup_id + PENDING
-        copies: dict[str, tuple[stores.Store, bytes | None, bytes | None]] = {}
         results: dict[str, LocationResult] = {}
-        for copy in entry.copies:
-            try:
-                store = self.store(copy.location)
-                copies[copy.location] = (
-                    store,
-                    _load_or_none(store, final),
-                    _load_or_none(store, pending),
-                )
-            except SeedguardError as exc:
-                results[copy.location] = _failed(copy.location, exc)
+        copies = self._read_copies(entry, results)
         registered = {c.location: c.sha256 for c in entry.copies}
         source: tuple[bytes, Opened] | None = None
         for location, (_, current, _) in copies.items():
@@ -738,26 +756,16 @@ class Backups:
         if recovery_key is None and not opened.header.has_recovery_key():
             raise InputError(f"Backup {entry.backup_id[:8]} has no recovery key to remove.")
         new_data, new_opened = opened.with_recovery_key(recovery_key)
-        for location, (store, current, leftover) in copies.items():
-            self.report(f"Re-writing the copy at {store.location}")
-            try:
-                if current is None:
-                    raise BackupMissingError(
-                        f"The copy at {store.location} is missing; it was not recreated "
-                        "(`seedguard backup copy` puts one there)."
-                    )
-                if current != source_data:
-                    raise InputError(
-                        f"The copy at {store.location} differs from the one opened (changed "
-                        "elsewhere?); it was left untouched: run `backup verify` on it."
-                    )
-                note = self._swap_in(
-                    store, entry.backup_id, current, leftover, new_data, new_opened
+
+        def as_opened(store: stores.Store, current: bytes) -> None:
+            if current != source_data:
+                raise InputError(
+                    f"The copy at {store.location} differs from the one opened (changed "
+                    "elsewhere?); it was left untouched: run `backup verify` on it."
                 )
-                results[location] = LocationResult(store.location, True, note=note)
-            except SeedguardError as exc:
-                results[location] = _failed(store.location, exc)
-        return entry.backup_id, [results[c.location] for c in entry.copies if c.location in results]
+
+        ordered = self._rewrite_each(entry, copies, results, new_data, new_opened, as_opened)
+        return entry.backup_id, ordered
 
     def copy_to(self, location: str, backup_id: str | None = None) -> LocationResult:
         """Put a copy of a registered backup at one more location: the bytes of a copy that

@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 from seedguard.errors import StoreError
+from seedguard.fs import write_all
 from seedguard.stores.base import MAX_OBJECT_BYTES, ObjectInfo, check_name, missing, too_large
 
 
@@ -48,10 +49,7 @@ class FolderStore:
         try:
             fd = os.open(temp, flags, 0o600)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
+                write_all(fd, data)
             finally:
                 os.close(fd)
             os.replace(temp, target)
