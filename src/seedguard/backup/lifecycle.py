@@ -25,7 +25,7 @@ from seedguard import stores, wallet
 from seedguard.backup import password_policy
 from seedguard.backup.hardening import ServerHardening
 from seedguard.backup.health import BackupHealth, CopyState, KeyState, assess
-from seedguard.backup.registry import Entry, Registry
+from seedguard.backup.registry import Copy, Entry, Registry
 from seedguard.envelope import (
     DEFAULT_KDF,
     Argon2idParams,
@@ -506,14 +506,15 @@ class Backups:
             copies = by_id.get(entry.backup_id, [])
             header = next((c.header for c in copies if c.state == "ok" and c.header), None)
             header = header or next((c.header for c in copies if c.header), None)
-            key = self._key_state(header) if header is not None else None
+            key = self.key_state(header) if header is not None else None
             states = tuple(
                 CopyState(c.location, c.state, c.detail, c.verified, c.verify_due) for c in copies
             )
             result.append(assess(entry, states, header, key))
         return result
 
-    def _key_state(self, header: Header) -> KeyState | None:
+    def key_state(self, header: Header) -> KeyState | None:
+        """A hardened backup's key on its server (None when not hardened); counts nothing."""
         slot = header.server_slot()
         if slot is None:
             return None
@@ -778,21 +779,13 @@ class Backups:
                 f"Backup {entry.backup_id[:8]} already has a copy at {target.location}."
             )
         name = entry.backup_id + SUFFIX
-        data: bytes | None = None
-        source = None
-        for copy in entry.copies:
-            try:
-                candidate = self.store(copy.location).load(name)
-            except SeedguardError:
-                continue
-            if sha256(candidate) == copy.sha256:
-                data, source = candidate, copy
-                break
-        if data is None or source is None:
+        registered = self._registered_copy(entry)
+        if registered is None:
             raise BackupMissingError(
                 f"No copy of backup {entry.backup_id[:8]} is as this device wrote or verified it "
                 "(`seedguard backup status` says why): restore it and make a new backup."
             )
+        source, data = registered
         header = inspect(data)
         existing = _load_or_none(target, name)
         if existing is not None and existing != data:
@@ -814,16 +807,24 @@ class Backups:
             self.registry.set_verified(entry.backup_id, target.location, source.verified)
         return LocationResult(target.location, True)
 
-    def header_of(self, backup_id: str | None = None) -> tuple[Entry, Header]:
-        """A registered backup's header, from a copy as this device wrote or verified it."""
-        entry = self.registry.find(backup_id)
+    def _registered_copy(self, entry: Entry) -> tuple[Copy, bytes] | None:
+        """The first copy that is still as this device wrote or verified it (its SHA-256 is
+        the registry's), with its bytes; None when no copy is."""
         for copy in entry.copies:
             try:
                 data = self.store(copy.location).load(entry.backup_id + SUFFIX)
             except SeedguardError:
                 continue
             if sha256(data) == copy.sha256:
-                return entry, inspect(data)
+                return copy, data
+        return None
+
+    def header_of(self, backup_id: str | None = None) -> tuple[Entry, Header]:
+        """A registered backup's header, from a copy as this device wrote or verified it."""
+        entry = self.registry.find(backup_id)
+        registered = self._registered_copy(entry)
+        if registered is not None:
+            return entry, inspect(registered[1])
         raise BackupMissingError(
             f"No copy of backup {entry.backup_id[:8]} could be read as this device wrote or "
             "verified it (`seedguard backup status` says why)."

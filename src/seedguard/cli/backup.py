@@ -646,12 +646,11 @@ def keys(backup_id: IdOpt = None, json_out: JsonOpt = False) -> None:
     a server-hardened password with the attempts left, a recovery key). Needs no password."""
     with _progress("Reading the backup") as backups:
         entry, header = backups.header_of(backup_id)
-        [health] = [h for h in backups.health() if h.entry.backup_id == entry.backup_id]
+        key = backups.key_state(header)
     slots: list[dict[str, Any]] = []
     params = header.password_kdf()
     slot = header.server_slot()
     if slot is not None:
-        key = health.key
         slots.append(
             {
                 "type": "server",

@@ -168,7 +168,7 @@ _SESSION_ALIVE = (
         db.tokens.c.expires >= sa.bindparam("now"),
     )
 )
-_AUTHED_COUNT = (
+AUTHENTICATED_COUNT = (
     sa.update(db.oprf_keys)
     .where(
         db.oprf_keys.c.id == sa.bindparam("kid"),
@@ -214,16 +214,13 @@ def authenticated_result(
     )
 
 
-AUTHENTICATED_COUNT = _AUTHED_COUNT
-
-
 def evaluate_authenticated(
     conn: Connection, settings: Settings, token_hash: bytes, handle: bytes, blinded: bytes
 ) -> tuple[str, bytes, int] | None:
     """(account id, evaluated element, attempts left) when the session is alive and the key
     has an attempt left, all in one statement; None for every other case (nothing counted)."""
     values = authenticated_count(settings, token_hash, handle, blinded)
-    row = db.first_row(conn, _AUTHED_COUNT, **values)
+    row = db.first_row(conn, AUTHENTICATED_COUNT, **values)
     if row is None:
         return None
     return authenticated_result(settings, str(values["kid"]), row, blinded)
