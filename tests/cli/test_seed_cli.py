@@ -337,6 +337,8 @@ def test_demo() -> None:
     assert mpc["first_signature_valid"] is True
     assert mpc["second_signature_valid"] is True
     assert "revoked" in mpc["lost_device_refused"]
+    assert mpc["recovery_key"] == "kept"
+    assert mpc["exit_without_server"] is True
     human = run_cli("demo")
     assert human.returncode == 0, human.stderr
     assert "✓ match" in human.stdout

@@ -159,6 +159,8 @@ class MpcRun:
     recovered_address: str
     second_signature_valid: bool
     lost_device_refused: str
+    recovery_key: str  # what `mpc recover` did with the recovery key: kept, new or none
+    exit_without_server: bool  # the key rebuilt offline, server stopped, gives the address
 
 
 def _mpc_walkthrough(status: object) -> MpcRun:
@@ -178,13 +180,17 @@ def _mpc_walkthrough(status: object) -> MpcRun:
             message = secrets.token_bytes(32)
             first, output_key = phone.sign(made.wallet_id, message)
             new_phone = MpcWallets(root / "new-phone", report=report)
-            again = new_phone.recover(server, cloud, password)
+            again = new_phone.recover(
+                server, cloud, password, keep_recovery_key=lambda: made.recovery_key
+            )
             second, _ = new_phone.sign(again.wallet_id, message)
             try:
                 phone.sign(made.wallet_id, message)
                 refused = "it still signed"
             except SeedguardError as exc:
                 refused = exc.message
+        # The server is gone: the emergency exit, with the recovery key kept through recovery.
+        exported = new_phone.export_key(again.wallet_id, cloud, made.recovery_key or password)
         return MpcRun(
             server,
             made.wallet_id,
@@ -194,6 +200,8 @@ def _mpc_walkthrough(status: object) -> MpcRun:
             again.address,
             verify(second, message, output_key),
             refused,
+            again.recovery,
+            exported.address == made.address,
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -260,7 +268,7 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         except SeedguardError as exc:
             raise SeedguardError(f"The MPC part of the walkthrough failed: {exc.message}") from None
     mpc_ok = mpc.first_signature_valid and mpc.second_signature_valid
-    mpc_ok = mpc_ok and mpc.recovered_address == mpc.address
+    mpc_ok = mpc_ok and mpc.recovered_address == mpc.address and mpc.exit_without_server
     matches = matches and backup.addresses_match and hardened.addresses_match and mpc_ok
     matches = matches and shares.combined_fingerprint == created.fingerprint
     matches = matches and not hardened.copy_alone_opens
@@ -305,6 +313,8 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
                     "recovered_address": mpc.recovered_address,
                     "second_signature_valid": mpc.second_signature_valid,
                     "lost_device_refused": mpc.lost_device_refused,
+                    "recovery_key": mpc.recovery_key,
+                    "exit_without_server": mpc.exit_without_server,
                 },
             }
         )
@@ -398,6 +408,12 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     verdict = "[green]✓ valid[/]" if mpc.second_signature_valid else "[red]✗ INVALID[/]"
     out.print(f"The new phone + server sign again: {verdict}")
     out.print(f"The lost phone tries to sign: [yellow]{escape(mpc.lost_device_refused)}[/]")
+    verdict = "[green]✓ same address[/]" if mpc.exit_without_server else "[red]✗ FAILED[/]"
+    out.print(
+        f"The recovery key made with the wallet was {mpc.recovery_key} through the recovery. "
+        f"The server is stopped; the emergency exit rebuilds the key offline from the new "
+        f"phone's share and the cloud backup, opened by that recovery key: {verdict}"
+    )
     out.print(Rule())
     out.print(
         "Next: `seedguard seed new`, `seedguard seed check`, `seedguard backup create --to ...`, "
