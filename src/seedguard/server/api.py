@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope
 
 from seedguard.server import social
 from seedguard.server.accounts import Session
@@ -70,6 +72,50 @@ async def bearer_token(
 
 
 Token = Annotated[HTTPAuthorizationCredentials, Depends(bearer_token)]
+
+
+# -- a hot route's own request handling, beside FastAPI's (hardening_routes.evaluate_fast) --
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first header of that (lower-case) name, as sent."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def bearer_credentials(scope: Scope) -> str | None:
+    """The token of a well-formed `Authorization: Bearer` header; None otherwise (the
+    declared route then gives the refusal `bearer_token` gives)."""
+    value = header(scope, b"authorization")
+    if value is None or value[:7].lower() != b"bearer ":
+        return None
+    token = value[7:].decode("latin-1")
+    return token if TOKEN_FORMAT.fullmatch(token) else None
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` again from the start, for a body already read."""
+    pending = [body]
+
+    async def again() -> Message:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(), "more_body": False}
+        return await receive()
+
+    return again
 
 
 @dataclass(frozen=True)
