@@ -47,6 +47,8 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
         "public_key",
         "output_key",
         "address",
+        "address_path",
+        "descriptor",
         "cloud_backup",
         "recovery_key",
         "emergency_exit",
@@ -62,8 +64,9 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
     assert created["address"].startswith("bc1p")
 
     signed = _json(phone, "mpc", "sign", "--wallet", created["wallet_id"], "--message", MESSAGE)
-    assert set(signed) == {"signature", "output_key"}
-    assert signed["output_key"] == created["output_key"]
+    assert set(signed) == {"signature", "output_key", "path"}
+    assert signed["output_key"] == created["output_key"]  # 0/0, the first address
+    assert signed["path"] == created["address_path"] == "0/0"
     key = PublicKeyXOnly(bytes.fromhex(signed["output_key"]))
     assert key.verify(bytes.fromhex(signed["signature"]), bytes.fromhex(MESSAGE))
 
@@ -85,7 +88,7 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
     )
     assert set(recovered) == set(created) - {"recovery_key"}  # kept: no new words to show
     assert recovered["cloud_backup"]["recovery_key"] == "kept"
-    for field in ("wallet_id", "public_key", "output_key", "address"):
+    for field in ("wallet_id", "public_key", "output_key", "address", "descriptor"):
         assert recovered[field] == created[field]
     again = _json(laptop, "mpc", "sign", "--wallet", created["wallet_id"][:8], "--message", MESSAGE)
     assert key.verify(bytes.fromhex(again["signature"]), bytes.fromhex(MESSAGE))
@@ -105,7 +108,7 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
         cloud,
         stdin=PASSWORD,
     )
-    assert set(exported) == {"wif", "private_key"}
+    assert set(exported) == {"wif", "private_key", "descriptors"}
     human = _run(
         laptop,
         "mpc",
@@ -117,7 +120,9 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
         stdin=PASSWORD,
     )
     assert "EMERGENCY EXIT" in human.stderr
-    assert f"tr({exported['wif']})#" in human.stdout.replace("\n", "")
+    assert exported["descriptors"][0].startswith("tr([")
+    assert "xprv" in exported["descriptors"][0]
+    assert exported["descriptors"][0] in human.stdout.replace("\n", "").replace(" ", "")
 
 
 def test_testnet_and_exit_codes(sg_server: SeedguardServer, tmp_path: Path) -> None:

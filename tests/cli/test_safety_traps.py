@@ -151,11 +151,15 @@ def test_the_default_wallet_leaves_without_its_server(tmp_path: Path) -> None:
     from coincurve import PrivateKey
 
     from seedguard.hd.addresses import p2tr
+    from seedguard.hd.bip32 import ExtendedKey, derive
+    from seedguard.hd.slip132 import XPUB
+    from seedguard.threshold.derivation import CHAIN_CODE
 
     key = bytes.fromhex(exported["private_key"])
     compressed = PrivateKey(key).public_key.format()
     assert compressed[1:].hex() == created["public_key"]
-    assert p2tr(compressed) == created["address"]
+    first = derive(ExtendedKey(XPUB, 0, bytes(4), 0, CHAIN_CODE, key), [0, 0])
+    assert p2tr(first.public_key) == created["address"]  # the key spends address 0/0
 
 
 def test_no_recovery_key_says_loudly_what_it_costs(

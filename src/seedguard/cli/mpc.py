@@ -12,9 +12,11 @@ import contextlib
 from collections.abc import Iterator
 from typing import Annotated
 
+import segno
 import typer
 from rich.markup import escape
 from rich.panel import Panel
+from rich.table import Table
 
 from seedguard.backup.recovery_key import from_words, to_words
 from seedguard.cli import render
@@ -26,8 +28,11 @@ from seedguard.cli.seed import Network
 from seedguard.envelope import Password, RecoveryKey
 from seedguard.envelope.sealing import Secret
 from seedguard.errors import InputError, UsageError
-from seedguard.mpc.shares import DeviceStore, keyring_available
+from seedguard.hd.slip132 import Network as NetworkName
+from seedguard.mpc import addresses
+from seedguard.mpc.shares import DeviceStore, group_key, keyring_available
 from seedguard.mpc.wallet import MpcWallets, WalletInfo
+from seedguard.threshold.keys import GroupKey
 
 app = typer.Typer(
     help="An MPC wallet: a 2-of-3 FROST key split between this device, a seedguard server and "
@@ -100,9 +105,10 @@ def _show(info: WalletInfo, title: str, shown: bool = False) -> None:
     if info.label:
         rows.append(("label", escape(info.label)))
     rows += [
-        ("address", f"[bold]{info.address}[/]"),
+        ("address", f"[bold]{info.address}[/]" + (f" ({info.first.path})" if info.derived else "")),
+        ("descriptor", escape(info.descriptor)),
         ("threshold key", info.key.public_key.hex()),
-        ("output key", info.key.output_key.hex()),
+        ("output key", info.first.output_key.hex()),
         ("cloud share", escape(info.cloud_location)),
         ("cloud backup", render.short_id(info.cloud_backup_id)),
     ]
@@ -216,19 +222,37 @@ def sign(
     message: Annotated[
         str, typer.Option("--message", metavar="HEX", help="The 32-byte sighash, in hex.")
     ],
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            metavar="C/I",
+            help="The address to sign for: 0/I receive, 1/I change (`mpc addresses`). "
+            "Default: 0/0, or an older wallet's index-free address.",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Sign a 32-byte sighash with the server: a BIP-340 signature for the output key."""
+    """Sign a 32-byte sighash with the server: a BIP-340 signature for the output key of one
+    of the wallet's addresses."""
     try:
         data = bytes.fromhex(message)
     except ValueError:
         raise UsageError("--message takes hex digits (64 of them for a sighash).") from None
     if len(data) != 32:
         raise UsageError(f"--message must be 32 bytes (64 hex digits), not {len(data)} bytes.")
+    _, _, _, derived = _public_key_of(wallet)
+    where = _path(path) if path is not None else (0, 0) if derived else None
     pin = _pin_for(SecretInput(), wallet)
-    signature, output_key = MpcWallets().sign(wallet, data, pin)
+    signature, output_key = MpcWallets().sign(wallet, data, pin, where)
     if json_out:
-        emit_json({"signature": signature.hex(), "output_key": output_key.hex()})
+        emit_json(
+            {
+                "signature": signature.hex(),
+                "output_key": output_key.hex(),
+                "path": None if where is None else f"{where[0]}/{where[1]}",
+            }
+        )
     else:
         out.print(f"signature   {signature.hex()}")
         out.print(f"output key  {output_key.hex()}")
@@ -373,8 +397,9 @@ def export_key(
 ) -> None:
     """Emergency exit: rebuild the private key from the device and cloud shares.
 
-    Prints the untweaked internal key as WIF with a tr() descriptor, so any Taproot wallet can
-    sweep the funds without the server. A loud warning comes first.
+    Prints the untweaked internal key as WIF, and the descriptor tr(xprv/<0;1>/*) that spends
+    every derived address (an older wallet also gets tr(WIF) for its index-free address), so
+    any Taproot wallet can sweep the funds without the server. A loud warning comes first.
     """
     err.print(Panel(WARNING, expand=False))
     inp = SecretInput()
@@ -389,13 +414,20 @@ def export_key(
     with _wallets("Opening the cloud share") as wallets:
         exported = wallets.export_key(wallet, cloud, secret, pin)
     if json_out:
-        emit_json({"wif": exported.wif, "private_key": exported.private_key.hex()})
+        emit_json(
+            {
+                "wif": exported.wif,
+                "private_key": exported.private_key.hex(),
+                "descriptors": exported.descriptors,
+            }
+        )
         return
     out.print("[bold red]Private key (secret!)[/]")
     render.fields(
         [
             ("WIF", f"[bold]{exported.wif}[/]"),
-            ("descriptor", exported.descriptor),
+            ("descriptor", escape(exported.descriptor)),
+            *([("index-free", escape(exported.index_free))] if exported.index_free else []),
             ("address", exported.address),
         ]
     )
@@ -446,3 +478,91 @@ def status(
             out.print(f"  → {escape(r['verdict'])}", soft_wrap=True)
     if code:
         raise typer.Exit(code)
+
+
+def _path(text: str) -> tuple[int, int]:
+    chain, slash, index = text.partition("/")
+    if not slash or chain not in ("0", "1") or not index.isdigit() or int(index) > 2**31 - 1:
+        raise UsageError(f"--path takes 0/I (receive) or 1/I (change), not {text!r}.")
+    return int(chain), int(index)
+
+
+def _public_key_of(wallet: str) -> tuple[str, GroupKey, NetworkName, bool]:
+    store = DeviceStore()
+    wallet_id = store.find(wallet)
+    fields = store.public(wallet_id)
+    network: NetworkName = "testnet" if fields["network"] == "testnet" else "mainnet"
+    return wallet_id, group_key(fields), network, fields.get("derivation") == "bip328"
+
+
+@app.command("addresses")
+def addresses_command(
+    wallet: WalletOpt,
+    change: Annotated[
+        bool, typer.Option("--change", help="Change addresses (1/i) instead of receive (0/i).")
+    ] = False,
+    start: Annotated[int, typer.Option("--from", metavar="I", help="The first index.")] = 0,
+    count: Annotated[
+        int, typer.Option("--count", metavar="N", help="How many addresses (1 to 1000).")
+    ] = 10,
+    json_out: JsonOpt = False,
+) -> None:
+    """The wallet's Taproot addresses, derived from its threshold key: receive at 0/i, change
+    at 1/i (docs/mpc.md). Reads only this device's public data: no secret, no server.
+
+    A wallet made before addresses were derived lists its index-free address first."""
+    wallet_id, key, network, derived = _public_key_of(wallet)
+    found = addresses.listing(key, network, derived, change, start, count)
+    if json_out:
+        emit_json({"wallet_id": wallet_id, "addresses": [a.as_dict() for a in found]})
+        return
+    table = Table(box=None, pad_edge=False)
+    table.add_column("path")
+    table.add_column("address", no_wrap=True, overflow="fold")
+    for a in found:
+        table.add_row(a.path or "index-free", a.address)
+    out.print(table)
+    if not derived and found and found[0].path is None:
+        out.print(
+            "index-free: this wallet's first address, made before addresses were derived; "
+            "it stays yours."
+        )
+
+
+@app.command("descriptor")
+def descriptor_command(
+    wallet: WalletOpt,
+    qr: Annotated[
+        bool, typer.Option("--qr/--no-qr", help="Also show the descriptor as a QR code.")
+    ] = True,
+    json_out: JsonOpt = False,
+) -> None:
+    """The wallet's watch-only output descriptor, tr([fingerprint]xpub/<0;1>/*), for Bitcoin
+    Core, Sparrow or BDK: they then see every address and balance, and can build
+    transactions for `seedguard mpc sign-psbt`. Public data only: it cannot spend."""
+    wallet_id, key, network, derived = _public_key_of(wallet)
+    found = addresses.descriptors(key, network, derived)
+    if json_out:
+        emit_json(
+            {
+                "wallet_id": wallet_id,
+                **found.as_dict(),
+                "importdescriptors": found.importdescriptors(),
+            }
+        )
+        return
+    render.fields(
+        [
+            ("descriptor", escape(found.multipath)),
+            ("receive", escape(found.receive)),
+            ("change", escape(found.change)),
+            *([("index-free", escape(found.index_free))] if found.index_free else []),
+        ]
+    )
+    out.print(
+        "Bitcoin Core: `importdescriptors` with the receive and change descriptors "
+        "(`seedguard mpc descriptor --json` prints the request); Sparrow: File > New Wallet > "
+        "Watch Only, and scan or paste the multipath descriptor."
+    )
+    if qr and out.is_terminal:
+        out.print(render.qr_text(segno.make_qr(found.multipath, error="L").matrix))

@@ -57,8 +57,21 @@ class MpcServer:
         first = answer["nonces"][0]
         return str(first["nonce_id"]), unb64(first["pubnonce"], "pubnonce"), int(answer["epoch"])
 
-    def sign(self, wallet_id: str, nonce_id: str, message: bytes, pubnonce: bytes) -> bytes:
-        body = {"nonce_id": nonce_id, "message": b64(message), "pubnonce": b64(pubnonce)}
+    def sign(
+        self,
+        wallet_id: str,
+        nonce_id: str,
+        message: bytes,
+        pubnonce: bytes,
+        path: tuple[int, int] | None = None,
+    ) -> bytes:
+        body: dict[str, Any] = {
+            "nonce_id": nonce_id,
+            "message": b64(message),
+            "pubnonce": b64(pubnonce),
+        }
+        if path is not None:
+            body["path"] = list(path)
         return unb64(self._post(f"/v1/mpc/wallets/{wallet_id}/sign", body)["psig"], "psig")
 
     def challenge(self, wallet_id: str) -> tuple[bytes, int]:

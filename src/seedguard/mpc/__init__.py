@@ -3,11 +3,12 @@ this device, a seedguard server and an encrypted cloud backup (docs/mpc.md).
 
 wallets = MpcWallets()                                # the device's shares in $SEEDGUARD_HOME
 info = wallets.create("https://sg.example:8765", "~/Dropbox/seedguard", Password(pw))
-signature, output_key = wallets.sign(info.wallet_id, sighash)
+signature, output_key = wallets.sign(info.wallet_id, sighash, path=(0, 0))  # address 0/0
 info = MpcWallets().recover("https://sg.example:8765", "~/Dropbox/seedguard", Password(pw))
 
-The protocol modules (`frost`, `chilldkg`, `refresh`, `repairable`) are the low-level pieces;
-`MpcWallets` is the safe way to use them.
+`seedguard.mpc.addresses` lists the wallet's addresses and its watch-only descriptor. The
+protocol modules (`seedguard.threshold`: `frost`, `chilldkg`, `refresh`, `repairable`,
+`derivation`) are the low-level pieces; `MpcWallets` is the safe way to use them.
 """
 
 from __future__ import annotations

@@ -47,8 +47,12 @@ class ShareRecord:
     participant: int
     secshare: bytes
     key: GroupKey
+    # True for wallets made since addresses are derived (BIP-328 chain code, docs/mpc.md):
+    # their first address is 0/0. Older wallets keep their index-free address first.
+    derived: bool = False
 
     def public(self) -> dict[str, Any]:
+        extra = {"derivation": "bip328"} if self.derived else {}
         return {
             "format": FORMAT,
             "wallet_id": self.wallet_id,
@@ -59,6 +63,7 @@ class ShareRecord:
             "participant": self.participant,
             "thresh_pk": self.key.thresh_pk.hex(),
             "pubshares": [p.hex() for p in self.key.pubshares],
+            **extra,
         }
 
     def to_bytes(self) -> bytes:
@@ -82,6 +87,7 @@ class ShareRecord:
             typed.participant,
             secshare,
             key,
+            typed.derivation == "bip328",
         )
         record.check()
         return record
@@ -330,6 +336,7 @@ class _Public(BaseModel):
     participant: Annotated[int, Field(ge=0, le=2)]
     thresh_pk: _HEX33
     pubshares: Annotated[list[_HEX33], Field(min_length=3, max_length=3)]
+    derivation: Literal["bip328"] | None = None
 
 
 class _RecordBytes(_Public):

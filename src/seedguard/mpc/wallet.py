@@ -38,11 +38,14 @@ from seedguard.errors import (
     WrongSecretError,
 )
 from seedguard.hd.addresses import wif
+from seedguard.hd.bip32 import ExtendedKey
 from seedguard.hd.descriptors import with_checksum
 from seedguard.hd.slip132 import Network
-from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord, address, group_key
+from seedguard.mpc import addresses
+from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord, group_key
 from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
 from seedguard.threshold import chilldkg, frost, proofs, refresh, repairable
+from seedguard.threshold.derivation import CHAIN_CODE
 from seedguard.threshold.dkg_errors import DkgError
 from seedguard.threshold.keys import (
     CLOUD,
@@ -79,18 +82,29 @@ class WalletInfo:
     # holds the words to show), "kept" (the same key, re-wrapped), "none" (no recovery key).
     recovery: str = "none"
     hardened_by: str | None = None
+    derived: bool = False  # addresses at 0/i and 1/i (mpc/addresses.py); else index-free first
+
+    @property
+    def first(self) -> addresses.Address:
+        return addresses.first_address(self.key, _network(self.network), self.derived)
 
     @property
     def address(self) -> str:
-        return address(self.key, _network(self.network))
+        return self.first.address
+
+    @property
+    def descriptor(self) -> str:
+        return addresses.descriptors(self.key, _network(self.network), self.derived).multipath
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of `mpc create` and `mpc recover` (a contract)."""
         return {
             "wallet_id": self.wallet_id,
             "public_key": self.key.public_key.hex(),
-            "output_key": self.key.output_key.hex(),
+            "output_key": self.first.output_key.hex(),
             "address": self.address,
+            "address_path": self.first.path,
+            "descriptor": self.descriptor,
             "cloud_backup": {
                 "location": self.cloud_location,
                 "backup_id": self.cloud_backup_id,
@@ -104,8 +118,13 @@ class WalletInfo:
 class ExportedKey:
     private_key: bytes
     wif: str
-    descriptor: str
+    descriptor: str  # the derived addresses': tr(xprv/<0;1>/*) with BIP-328's chain code
     address: str
+    index_free: str | None  # tr(WIF) for an older wallet's index-free address
+
+    @property
+    def descriptors(self) -> list[str]:
+        return [self.descriptor] + ([self.index_free] if self.index_free else [])
 
 
 def _network(name: str) -> Network:
@@ -154,7 +173,7 @@ class MpcWallets:
         key = GroupKey(outputs[DEVICE].thresh_pk, outputs[DEVICE].pubshares)
         key.check()
         cloud_record = ShareRecord(
-            wallet_id, srv.server, network, label, 0, CLOUD, _secshare(outputs[CLOUD]), key
+            wallet_id, srv.server, network, label, 0, CLOUD, _secshare(outputs[CLOUD]), key, True
         )
         rkey = RecoveryKey.generate() if recovery_key else None
         backup_id, slot = self._write_cloud(cloud_record, password, cloud, rkey, harden)
@@ -220,8 +239,15 @@ class MpcWallets:
 
     # -- sign ---------------------------------------------------------------------------------
 
-    def sign(self, wallet_id: str, message: bytes, pin: str | None = None) -> tuple[bytes, bytes]:
-        """A BIP-340 signature for the wallet's output key: (signature, output key)."""
+    def sign(
+        self,
+        wallet_id: str,
+        message: bytes,
+        pin: str | None = None,
+        path: tuple[int, int] | None = None,
+    ) -> tuple[bytes, bytes]:
+        """A BIP-340 signature for the output key of the address at `path` (chain, index), or
+        of the index-free address: (signature, output key)."""
         check_message(message)
         device = self.store.load(self.store.find(wallet_id), pin)
         record = device.record
@@ -237,15 +263,19 @@ class MpcWallets:
                 "longer signs."
             )
         key = record.key
+        child = None if path is None else addresses.child(key, *path)
+        output_key = key.output_key_of(child)
         secnonce, pubnonce = frost.nonce_gen(
-            record.secshare, key.pubshares[DEVICE], key.output_key, message
+            record.secshare, key.pubshares[DEVICE], output_key, message
         )
-        psig_server = srv.sign(record.wallet_id, nonce_id, message, pubnonce)
+        psig_server = srv.sign(record.wallet_id, nonce_id, message, pubnonce, path)
         pubnonces = [pubnonce, server_pubnonce]
-        session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), message)
+        session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), message, child)
         psig_device = frost.sign(secnonce, record.secshare, DEVICE, session, verify=False)
-        signature = aggregate(key, (DEVICE, SERVER), pubnonces, [psig_device, psig_server], message)
-        return signature, key.output_key
+        signature = aggregate(
+            key, (DEVICE, SERVER), pubnonces, [psig_device, psig_server], message, child
+        )
+        return signature, output_key
 
     # -- recover ------------------------------------------------------------------------------
 
@@ -471,8 +501,17 @@ class MpcWallets:
         )
         network = _network(record.network)
         key_wif = wif(secret_key, network)
+        xprv = ExtendedKey(
+            addresses.xpub(record.key, network).version, 0, bytes(4), 0, CHAIN_CODE, secret_key
+        )
+        origin = f"[{addresses.fingerprint(record.key)}]{xprv.serialize()}"
+        first = addresses.first_address(record.key, network, record.derived)
         return ExportedKey(
-            secret_key, key_wif, with_checksum(f"tr({key_wif})"), address(record.key, network)
+            secret_key,
+            key_wif,
+            with_checksum(f"tr({origin}/<0;1>/*)"),
+            first.address,
+            None if record.derived else with_checksum(f"tr({key_wif})"),
         )
 
     # -- status -------------------------------------------------------------------------------
@@ -488,12 +527,13 @@ class MpcWallets:
             fields = self.store.public(wallet_id)
             key = group_key(fields)
             network = _network(fields["network"])
+            derived = fields.get("derivation") == "bip328"
             row: dict[str, Any] = {
                 "wallet_id": wallet_id,
                 "label": fields.get("label"),
                 "network": fields["network"],
-                "address": address(key, network),
-                "output_key": key.output_key.hex(),
+                "address": addresses.first_address(key, network, derived).address,
+                "output_key": addresses.first_address(key, network, derived).output_key.hex(),
                 "server": fields["server"],
                 "epoch": fields["epoch"],
                 "cloud_backup": fields["cloud"],
@@ -624,6 +664,7 @@ def _info(
         recovery_key,
         recovery,
         None if slot is None else slot.server,
+        r.derived,
     )
 
 

@@ -25,7 +25,7 @@ from seedguard.server import db, guard, hardening, quotas, social
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
-from seedguard.threshold import chilldkg, frost, refresh, repairable
+from seedguard.threshold import chilldkg, derivation, frost, refresh, repairable
 from seedguard.threshold import proofs as share_proofs
 from seedguard.threshold.dkg_errors import DkgError
 from seedguard.threshold.keys import CLOUD, DEVICE, NAMES, SERVER, GroupKey, T
@@ -370,14 +370,19 @@ def sign(
     nonce_id: str,
     message: bytes,
     device_pubnonce: bytes,
+    path: tuple[int, int] | None = None,
 ) -> bytes:
     """Round 2: consume the nonce and return the server's partial signature for the session
-    {device, server}. The nonce is read and deleted by one statement (DELETE ... RETURNING,
-    atomic on its own in autocommit): of concurrent requests naming it, one gets it."""
+    {device, server}, for the address at `path` (chain, index) or the index-free one. The nonce
+    is read and deleted by one statement (DELETE ... RETURNING, atomic on its own in
+    autocommit): of concurrent requests naming it, one gets it."""
     wallet = load(conn, settings, session, wallet_id)
     key, share = _active(wallet)
     if len(message) != 32:
         raise Refused(400, "message must be a 32-byte sighash.")
+    if path is not None and path[0] not in (derivation.RECEIVE, derivation.CHANGE):
+        raise Refused(400, "path's chain must be 0 (receive) or 1 (change).")
+    child = None if path is None else derivation.child(key.thresh_pk, path)
     row = db.first_row(conn, _CONSUME, nonce_id=nonce_id, wallet_id=wallet_id)
     if row is None:
         raise Refused(409, "This nonce was already used (or never existed): start a new session.")
@@ -389,7 +394,7 @@ def sign(
     secnonce = frost.SecNonce(unseal(settings, bytes(sealed), _aad("nonce", nonce_id, epoch)))
     try:
         aggnonce = frost.nonce_agg([device_pubnonce, bytes(server_pubnonce)])
-        session_ctx = key.session((DEVICE, SERVER), aggnonce, message)
+        session_ctx = key.session((DEVICE, SERVER), aggnonce, message, child)
         return frost.sign(secnonce, share, SERVER, session_ctx)
     except frost.InvalidContributionError:
         raise Refused(400, "The device's public nonce is not valid.") from None

@@ -62,6 +62,14 @@ class MpcSignIn(BaseModel):
     nonce_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
     message: B64
     pubnonce: B64
+    # The address the signature is for: [chain, index] below the wallet's extended key
+    # (chain 0 receive, 1 change); absent, the index-free address of an older wallet.
+    path: (
+        Annotated[
+            list[Annotated[int, Field(ge=0, le=2**31 - 1)]], Field(min_length=2, max_length=2)
+        ]
+        | None
+    ) = None
 
 
 class MpcSignOut(BaseModel):
@@ -255,6 +263,7 @@ def router(ctx: Context) -> APIRouter:
                 body.nonce_id,
                 message,
                 pubnonce,
+                None if body.path is None else (body.path[0], body.path[1]),
             )
         server.mpc_signatures.inc()
         return MpcSignOut(psig=b64(psig))

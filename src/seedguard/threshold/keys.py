@@ -19,6 +19,7 @@ from seedguard.primitives import schnorr
 from seedguard.primitives.hashes import tagged_hash
 from seedguard.primitives.secp256k1 import CURVE_ORDER, base_mul, cbytes, scalar_bytes
 from seedguard.threshold import frost
+from seedguard.threshold.derivation import Child
 
 DEVICE, SERVER, CLOUD = 0, 1, 2
 NAMES = {DEVICE: "the device", SERVER: "the server", CLOUD: "the cloud backup"}
@@ -48,13 +49,27 @@ class GroupKey:
         ctx = frost.apply_tweak(frost.tweak_ctx_init(self.thresh_pk), self.taptweak, True)
         return frost.get_xonly_pubkey(ctx)
 
+    def tweaks(self, child: Child | None = None) -> tuple[tuple[bytes, ...], tuple[bool, ...]]:
+        """The session's tweaks: a derived child's (plain tweaks, then its TapTweak), or for
+        the index-free address of wallets made before addresses were derived, the TapTweak
+        of the threshold key itself."""
+        if child is None:
+            return (self.taptweak,), (True,)
+        return child.tweaks, child.is_xonly
+
+    def output_key_of(self, child: Child | None = None) -> bytes:
+        return self.output_key if child is None else child.output_key
+
     def signers(self, ids: Sequence[int]) -> frost.SignersContext:
         return frost.SignersContext(
             N, T, tuple(ids), tuple(self.pubshares[i] for i in ids), self.thresh_pk
         )
 
-    def session(self, ids: Sequence[int], aggnonce: bytes, message: bytes) -> frost.SessionContext:
-        return frost.SessionContext(self.signers(ids), aggnonce, (self.taptweak,), (True,), message)
+    def session(
+        self, ids: Sequence[int], aggnonce: bytes, message: bytes, child: Child | None = None
+    ) -> frost.SessionContext:
+        tweaks, is_xonly = self.tweaks(child)
+        return frost.SessionContext(self.signers(ids), aggnonce, tweaks, is_xonly, message)
 
     def check(self) -> None:
         """Refuse key material whose shares do not reproduce the threshold key."""
@@ -74,7 +89,9 @@ def check_message(message: bytes) -> None:
         )
 
 
-def sign_locally(key: GroupKey, shares: Mapping[int, bytes], message: bytes) -> bytes:
+def sign_locally(
+    key: GroupKey, shares: Mapping[int, bytes], message: bytes, child: Child | None = None
+) -> bytes:
     """A complete two-round FROST session among the given share holders, in this process:
     every partial signature is verified (a bad one names its signer) and the result is checked
     with libsecp256k1 before it is returned."""
@@ -82,11 +99,12 @@ def sign_locally(key: GroupKey, shares: Mapping[int, bytes], message: bytes) -> 
     ids = sorted(shares)
     if len(ids) < T:
         raise InputError("Two shares are needed to sign; one share alone cannot.")
-    nonces = {i: frost.nonce_gen(shares[i], key.pubshares[i], key.output_key, message) for i in ids}
+    output_key = key.output_key_of(child)
+    nonces = {i: frost.nonce_gen(shares[i], key.pubshares[i], output_key, message) for i in ids}
     pubnonces = [nonces[i][1] for i in ids]
-    session = key.session(ids, frost.nonce_agg(pubnonces), message)
+    session = key.session(ids, frost.nonce_agg(pubnonces), message, child)
     psigs = [frost.sign(nonces[i][0], shares[i], i, session, verify=False) for i in ids]
-    return aggregate(key, ids, pubnonces, psigs, message)
+    return aggregate(key, ids, pubnonces, psigs, message, child)
 
 
 def aggregate(
@@ -95,23 +113,25 @@ def aggregate(
     pubnonces: Sequence[bytes],
     psigs: Sequence[bytes],
     message: bytes,
+    child: Child | None = None,
 ) -> bytes:
     """Aggregate and verify the result once (BIP-340, libsecp256k1); only when it fails is
     each partial signature verified, to name the signer that broke it (identifiable abort),
     as ZF frost does: a valid signature implies nothing more to check."""
-    session = key.session(ids, frost.nonce_agg(pubnonces), message)
+    session = key.session(ids, frost.nonce_agg(pubnonces), message, child)
     try:
         signature = frost.partial_sig_agg(psigs, session)
     except frost.InvalidContributionError as exc:
         if exc.signer_index is not None:
             raise CulpritError(ids[exc.signer_index]) from None
         raise
-    if verify(signature, message, key.output_key):
+    if verify(signature, message, key.output_key_of(child)):
         return signature
     signers = key.signers(ids)
+    tweaks, is_xonly = key.tweaks(child)
     for index, participant in enumerate(ids):
         if not frost.partial_sig_verify(
-            psigs[index], pubnonces, signers, (key.taptweak,), (True,), message, index
+            psigs[index], pubnonces, signers, tweaks, is_xonly, message, index
         ):
             raise CulpritError(participant)
     raise InputError("The aggregated signature does not verify; nothing was signed.")
