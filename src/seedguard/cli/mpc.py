@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import segno
@@ -28,8 +29,9 @@ from seedguard.cli.seed import Network
 from seedguard.envelope import Password, RecoveryKey
 from seedguard.envelope.sealing import Secret
 from seedguard.errors import InputError, UsageError
+from seedguard.fs import read_bounded
 from seedguard.hd.slip132 import Network as NetworkName
-from seedguard.mpc import addresses
+from seedguard.mpc import addresses, psbt
 from seedguard.mpc.shares import DeviceStore, group_key, keyring_available
 from seedguard.mpc.wallet import MpcWallets, WalletInfo
 from seedguard.threshold.keys import GroupKey
@@ -566,3 +568,108 @@ def descriptor_command(
     )
     if qr and out.is_terminal:
         out.print(render.qr_text(segno.make_qr(found.multipath, error="L").matrix))
+
+
+@app.command("sign-psbt")
+def sign_psbt(
+    wallet: WalletOpt,
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="[FILE|-]",
+            help="The PSBT: a file (binary or base64), or - for one base64 line on standard "
+            "input (a device PIN, if any, on the next line).",
+        ),
+    ] = "-",
+    finalize: Annotated[
+        bool,
+        typer.Option(
+            "--finalize", help="When every input is signed, print the raw transaction instead."
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Sign without asking (needed when stdin is not a terminal)."),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Sign a PSBT's inputs that are this wallet's (Taproot key path), with the server.
+
+    Shows first what it pays: each output's address and amount, which are the wallet's own
+    change (derived from the wallet's key, not guessed), the fee and fee rate, and warnings
+    (a fee above 5% or 100 sat/vB, a sighash type other than DEFAULT/ALL). Inputs of other
+    wallets are left alone and listed. Refused: an input without its previous output."""
+    inp = SecretInput()
+    if source == "-":
+        if inp.interactive:
+            raise UsageError(
+                "Give the PSBT as a file, or pipe it in: `... | seedguard mpc sign-psbt -`."
+            )
+        data = inp.read("PSBT", "PSBT (base64): ", hidden=False).encode()
+    else:
+        try:
+            data = read_bounded(Path(source), psbt.MAX_PSBT_BYTES, "a PSBT")
+        except FileNotFoundError:
+            raise UsageError(f"No such file: {source}.") from None
+    wallet_id, key, network, _ = _public_key_of(wallet)
+    parsed = psbt.load(data)
+    plan = psbt.plan(parsed, key, network)
+    if not json_out:
+        _show_plan(plan)
+    if not yes:
+        if not (inp.interactive and err.is_terminal):
+            raise UsageError("Check the summary, then run again with --yes to sign.")
+        if err.input("Sign? Type yes: ").strip().lower() != "yes":
+            raise UsageError("Nothing was signed.")
+    pin = _pin_for(inp, wallet)
+    with progress(f"Signing {len(plan.owned)} input(s) with the server"):
+        signatures = MpcWallets().sign_many(
+            wallet_id, [(o.sighash, o.path) for o in plan.owned], pin
+        )
+    for owned, (signature, _) in zip(plan.owned, signatures, strict=True):
+        psbt.add_signature(parsed, owned, signature)
+    done = psbt.finalize(parsed) if finalize else None
+    encoded = psbt.to_base64(parsed)
+    if json_out:
+        emit_json(
+            {
+                "psbt": encoded,
+                "signed_inputs": [o.index for o in plan.owned],
+                "complete": done is not None or psbt.complete(parsed),
+                "tx": None if done is None else done[0],
+                "txid": None if done is None else done[1],
+                "fee": plan.fee,
+                "fee_rate": round(plan.fee_rate, 2),
+                "outputs": [o.as_dict() for o in plan.outputs],
+                "foreign_inputs": plan.foreign,
+                "warnings": plan.warnings,
+            }
+        )
+        return
+    if done is not None:
+        err.print(f"[green]✓[/] signed and finalized: txid {done[1]}")
+        out.print(done[0], soft_wrap=True)
+    else:
+        if finalize:
+            err.print("Not finalized: inputs of another wallet are still unsigned.")
+        err.print(f"[green]✓[/] signed input(s) {', '.join(str(o.index) for o in plan.owned)}")
+        out.print(encoded, soft_wrap=True)
+
+
+def _show_plan(plan: psbt.Plan) -> None:
+    table = Table(box=None, pad_edge=False, title="This transaction pays", title_justify="left")
+    table.add_column("output")
+    table.add_column("address", overflow="fold")
+    table.add_column("amount (sat)", justify="right")
+    table.add_column("")
+    for j, o in enumerate(plan.outputs):
+        table.add_row(str(j), o.address, f"{o.amount:,}", "your change" if o.change else "")
+    err.print(table)
+    err.print(
+        f"fee {plan.fee:,} sat ({plan.fee_rate:.1f} sat/vB); leaves the wallet: {plan.sent:,} sat"
+    )
+    err.print(f"signing inputs {', '.join(str(o.index) for o in plan.owned)}")
+    if plan.foreign:
+        err.print(f"not this wallet's (left alone): {', '.join(map(str, plan.foreign))}")
+    for warning in plan.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -51,6 +51,16 @@ class MpcServer:
     def wallet(self, wallet_id: str) -> dict[str, Any]:
         return dict(self.client.request("GET", f"/v1/mpc/wallets/{wallet_id}").json())
 
+    def nonces(self, wallet_id: str, count: int) -> tuple[list[str], list[bytes], int]:
+        """(nonce ids, the server's public nonces, the server's epoch): up to 16 at once."""
+        answer = self._post(f"/v1/mpc/wallets/{wallet_id}/nonces", {"count": count})
+        items = answer["nonces"]
+        return (
+            [str(n["nonce_id"]) for n in items],
+            [unb64(n["pubnonce"], "pubnonce") for n in items],
+            int(answer["epoch"]),
+        )
+
     def nonce(self, wallet_id: str) -> tuple[str, bytes, int]:
         """(nonce id, the server's public nonce, the server's epoch)."""
         answer = self._post(f"/v1/mpc/wallets/{wallet_id}/nonces", {"count": 1})

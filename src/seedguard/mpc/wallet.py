@@ -248,34 +248,53 @@ class MpcWallets:
     ) -> tuple[bytes, bytes]:
         """A BIP-340 signature for the output key of the address at `path` (chain, index), or
         of the index-free address: (signature, output key)."""
-        check_message(message)
+        return self.sign_many(wallet_id, [(message, path)], pin)[0]
+
+    def sign_many(
+        self,
+        wallet_id: str,
+        messages: list[tuple[bytes, tuple[int, int] | None]],
+        pin: str | None = None,
+    ) -> list[tuple[bytes, bytes]]:
+        """One signature per (message, path), each its own FROST session with the server,
+        whose nonces are fetched 16 to a request: [(signature, output key)]."""
+        for message, _ in messages:
+            check_message(message)
         device = self.store.load(self.store.find(wallet_id), pin)
         record = device.record
         srv = self._server(record.server)
-        nonce_id, server_pubnonce, epoch = srv.nonce(record.wallet_id)
-        if epoch == record.epoch - 1:  # a refresh this device finished but did not commit
+        nonces = srv.nonces(record.wallet_id, min(len(messages), 16))
+        if nonces[2] == record.epoch - 1:  # a refresh this device finished but did not commit
             srv.commit_refresh(record.wallet_id, record.epoch)
-            nonce_id, server_pubnonce, epoch = srv.nonce(record.wallet_id)
-        if epoch != record.epoch:
+            nonces = srv.nonces(record.wallet_id, min(len(messages), 16))
+        if nonces[2] != record.epoch:
             raise InputError(
                 f"This device's share is from epoch {record.epoch} but the server is at "
-                f"{epoch}: the wallet was recovered on another device, and this share no "
+                f"{nonces[2]}: the wallet was recovered on another device, and this share no "
                 "longer signs."
             )
+        pending = list(zip(nonces[0], nonces[1], strict=True))
         key = record.key
-        child = None if path is None else addresses.child(key, *path)
-        output_key = key.output_key_of(child)
-        secnonce, pubnonce = frost.nonce_gen(
-            record.secshare, key.pubshares[DEVICE], output_key, message
-        )
-        psig_server = srv.sign(record.wallet_id, nonce_id, message, pubnonce, path)
-        pubnonces = [pubnonce, server_pubnonce]
-        session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), message, child)
-        psig_device = frost.sign(secnonce, record.secshare, DEVICE, session, verify=False)
-        signature = aggregate(
-            key, (DEVICE, SERVER), pubnonces, [psig_device, psig_server], message, child
-        )
-        return signature, output_key
+        results = []
+        for message, path in messages:
+            if not pending:
+                ids, pubs, _ = srv.nonces(record.wallet_id, 16)
+                pending = list(zip(ids, pubs, strict=True))
+            nonce_id, server_pubnonce = pending.pop(0)
+            child = None if path is None else addresses.child(key, *path)
+            output_key = key.output_key_of(child)
+            secnonce, pubnonce = frost.nonce_gen(
+                record.secshare, key.pubshares[DEVICE], output_key, message
+            )
+            psig_server = srv.sign(record.wallet_id, nonce_id, message, pubnonce, path)
+            pubnonces = [pubnonce, server_pubnonce]
+            session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), message, child)
+            psig_device = frost.sign(secnonce, record.secshare, DEVICE, session, verify=False)
+            signature = aggregate(
+                key, (DEVICE, SERVER), pubnonces, [psig_device, psig_server], message, child
+            )
+            results.append((signature, output_key))
+        return results
 
     # -- recover ------------------------------------------------------------------------------
 
