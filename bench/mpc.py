@@ -193,7 +193,7 @@ def bench_mpc_server(kind: str, quick: bool) -> MpcServerRun:
         # Key generation and recovery with the default Argon2id (256 MiB, t=3): as users see it.
         phone = MpcWallets(work / "phone")
         started = time.perf_counter()
-        info = phone.create(server.url, str(work / "cloud"), PASSWORD)
+        info = phone.create(server.url, str(work / "cloud"), PASSWORD, raw_signing=True)
         create_s = time.perf_counter() - started
         laptop = MpcWallets(work / "laptop")
         started = time.perf_counter()
@@ -203,7 +203,9 @@ def bench_mpc_server(kind: str, quick: bool) -> MpcServerRun:
         # Throughput: wallets made with a cheap KDF (only the signing is measured).
         device = MpcWallets(make_home(work / "device"))
         ids = [
-            device.create(server.url, str(work / f"cloud-{i}"), PASSWORD).wallet_id
+            device.create(
+                server.url, str(work / f"cloud-{i}"), PASSWORD, raw_signing=True
+            ).wallet_id
             for i in range(WALLETS)
         ]
         sigs, nonce_rps, sign_rps, sign_p50, errors = _throughput(server.url, device, ids, rounds)

@@ -153,7 +153,8 @@ def test_mpc_recover_passes_over_a_planted_file(sg_server: Any, tmp_path: Path) 
     cloud = tmp_path / "cloud"
     phone = make_home(tmp_path / "phone")
     made = run_cli(
-        "mpc", "create", "--server", sg_server.url, "--cloud", str(cloud), "--json",
+        "mpc", "create", "--allow-raw-signing",
+        "--server", sg_server.url, "--cloud", str(cloud), "--json",
         stdin=f"{PASSWORD}\n", env={"SEEDGUARD_HOME": str(phone)},
     )  # fmt: skip
     created = json.loads(made.stdout)

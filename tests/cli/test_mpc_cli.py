@@ -34,6 +34,7 @@ def test_create_sign_recover_sign(sg_server: SeedguardServer, tmp_path: Path) ->
         phone,
         "mpc",
         "create",
+        "--allow-raw-signing",
         "--server",
         sg_server.url,
         "--cloud",
@@ -132,6 +133,7 @@ def test_testnet_and_exit_codes(sg_server: SeedguardServer, tmp_path: Path) -> N
         home,
         "mpc",
         "create",
+        "--allow-raw-signing",
         "--server",
         sg_server.url,
         "--cloud",
@@ -146,11 +148,12 @@ def test_testnet_and_exit_codes(sg_server: SeedguardServer, tmp_path: Path) -> N
     _run(home, "mpc", "sign", "--wallet", wallet, "--message", "zz", code=2)
     _run(home, "mpc", "sign", "--wallet", wallet, "--message", "00" * 31, code=2)
     _run(home, "mpc", "sign", "--wallet", "nosuchwallet", "--message", MESSAGE, code=2)
-    _run(home, "mpc", "create", "--cloud", cloud, stdin=PASSWORD, code=2)
+    _run(home, "mpc", "create", "--allow-raw-signing", "--cloud", cloud, stdin=PASSWORD, code=2)
     _run(
         home,
         "mpc",
         "create",
+        "--allow-raw-signing",
         "--server",
         sg_server.url,
         "--cloud",
@@ -165,6 +168,7 @@ def test_testnet_and_exit_codes(sg_server: SeedguardServer, tmp_path: Path) -> N
         home,
         "mpc",
         "create",
+        "--allow-raw-signing",
         "--server",
         sg_server.url,
         "--cloud",
@@ -189,7 +193,16 @@ def test_testnet_and_exit_codes(sg_server: SeedguardServer, tmp_path: Path) -> N
     # 3: the server could not be reached
     dead = f"http://127.0.0.1:{free_port()}"
     unreachable = _json(
-        home, "mpc", "create", "--server", dead, "--cloud", cloud, stdin=PASSWORD, code=3
+        home,
+        "mpc",
+        "create",
+        "--allow-raw-signing",
+        "--server",
+        dead,
+        "--cloud",
+        cloud,
+        stdin=PASSWORD,
+        code=3,
     )
     assert dead in unreachable["error"]
 
@@ -214,7 +227,9 @@ def test_a_terminal_session(sg_server: SeedguardServer, tmp_path: Path) -> None:
             SEEDGUARD[0], [*SEEDGUARD[1:], *args], env=env, encoding="utf-8", timeout=60
         )
 
-    child = spawn("mpc", "create", "--server", sg_server.url, "--cloud", cloud)
+    child = spawn(
+        "mpc", "create", "--allow-raw-signing", "--server", sg_server.url, "--cloud", cloud
+    )
     child.expect("New backup password")
     child.sendline(password)
     child.expect("Strength")

@@ -31,7 +31,16 @@ def sg(home: Path, *args: str, stdin: str = "", code: int = 0, as_json: bool = T
 
 def _create_wallet(home: Path, server: str, cloud: str, *extra: str) -> Any:
     return sg(
-        home, "mpc", "create", "--server", server, "--cloud", cloud, *extra, stdin=f"{PASSWORD}\n"
+        home,
+        "mpc",
+        "create",
+        "--allow-raw-signing",
+        "--server",
+        server,
+        "--cloud",
+        cloud,
+        *extra,
+        stdin=f"{PASSWORD}\n",
     )
 
 
@@ -170,6 +179,7 @@ def test_no_recovery_key_says_loudly_what_it_costs(
         home,
         "mpc",
         "create",
+        "--allow-raw-signing",
         "--server",
         sg_server.url,
         "--cloud",
@@ -184,6 +194,7 @@ def test_no_recovery_key_says_loudly_what_it_costs(
         home,
         "mpc",
         "create",
+        "--allow-raw-signing",
         "--server",
         sg_server.url,
         "--cloud",
@@ -254,6 +265,7 @@ def _create_wallet_code(home: Path, server: str, cloud: str, code: int) -> Any:
         home,
         "mpc",
         "create",
+        "--allow-raw-signing",
         "--server",
         server,
         "--cloud",

@@ -126,7 +126,15 @@ def test_create_addresses_descriptor_sign_and_export(
     home = make_home(tmp_path / "home")
     cloud = str(tmp_path / "cloud")
     created = _json(
-        home, "mpc", "create", "--server", sg_server.url, "--cloud", cloud, stdin=PASSWORD
+        home,
+        "mpc",
+        "create",
+        "--allow-raw-signing",
+        "--server",
+        sg_server.url,
+        "--cloud",
+        cloud,
+        stdin=PASSWORD,
     )
     wallet = created["wallet_id"]
     listed = _json(home, "mpc", "addresses", "--wallet", wallet, "--count", "5")["addresses"]
@@ -181,7 +189,8 @@ def test_an_older_device_file_lists_its_index_free_address(
 ) -> None:
     home = make_home(tmp_path / "home")
     created = _json(
-        home, "mpc", "create", "--server", sg_server.url, "--cloud", str(tmp_path / "c"),
+        home, "mpc", "create", "--allow-raw-signing",
+        "--server", sg_server.url, "--cloud", str(tmp_path / "c"),
         stdin=PASSWORD,
     )  # fmt: skip
     device_file = home / "mpc" / f"{created['wallet_id']}.json"

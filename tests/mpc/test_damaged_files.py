@@ -58,7 +58,8 @@ def test_a_damaged_device_file_is_named(sg_server: SeedguardServer, tmp_path: Pa
     home = make_home(tmp_path / "home")
     env = {"SEEDGUARD_HOME": str(home)}
     made = run_cli(
-        "mpc", "create", "--server", sg_server.url, "--cloud", str(tmp_path / "c"), "--json",
+        "mpc", "create", "--allow-raw-signing",
+        "--server", sg_server.url, "--cloud", str(tmp_path / "c"), "--json",
         stdin=f"{PASSWORD}\n", env=env,
     )  # fmt: skip
     wallet = json.loads(made.stdout)["wallet_id"]

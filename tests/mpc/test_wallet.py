@@ -38,7 +38,7 @@ def phone(tmp_path: Path) -> MpcWallets:
 
 
 def _create(wallets: MpcWallets, server: SeedguardServer, cloud: Path, **kw: object) -> str:
-    info = wallets.create(server.url, str(cloud), PASSWORD, label="savings", **kw)  # type: ignore[arg-type]
+    info = wallets.create(server.url, str(cloud), PASSWORD, label="savings", raw_signing=True, **kw)  # type: ignore[arg-type]
     return info.wallet_id
 
 
@@ -46,7 +46,7 @@ def test_create_sign_lose_recover_sign(
     sg_server: SeedguardServer, phone: MpcWallets, tmp_path: Path
 ) -> None:
     cloud = tmp_path / "cloud"
-    info = phone.create(sg_server.url, str(cloud), PASSWORD, label="savings")
+    info = phone.create(sg_server.url, str(cloud), PASSWORD, label="savings", raw_signing=True)
     assert info.address.startswith("bc1p")
     # The cloud envelope is an mpc-share, server-hardened, and holds only the cloud share.
     header = Backups(phone.home).find(str(cloud)).header
@@ -131,7 +131,7 @@ def test_emergency_exit_without_the_server(tmp_path: Path) -> None:
     wallets = MpcWallets(make_home(tmp_path / "phone"))
     cloud = tmp_path / "cloud"
     with seedguard_server(f"sqlite:///{work / 'db.sqlite'}", work) as server:
-        info = wallets.create(server.url, str(cloud), PASSWORD, recovery_key=True)
+        info = wallets.create(server.url, str(cloud), PASSWORD, recovery_key=True, raw_signing=True)
     assert info.recovery_key is not None
     with pytest.raises(UnreachableError, match="recovery key"):
         wallets.export_key(info.wallet_id, str(cloud), PASSWORD)
@@ -310,7 +310,7 @@ def test_the_cloud_share_on_s3(
     s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
     cloud = f"s3://{bucket}/mpc"
     phone = MpcWallets(make_home(tmp_path / "phone"))
-    info = phone.create(sg_server.url, cloud, PASSWORD)
+    info = phone.create(sg_server.url, cloud, PASSWORD, raw_signing=True)
     new = MpcWallets(make_home(tmp_path / "new"))
     again = new.recover(sg_server.url, cloud, PASSWORD)
     assert again.address == info.address

@@ -29,7 +29,7 @@ def made(
 ) -> tuple[MpcWallets, str]:
     work = tmp_path_factory.mktemp("mpc-api")
     wallets = MpcWallets(make_home(work / "owner"))
-    info = wallets.create(server.url, str(work / "cloud"), PASSWORD)
+    info = wallets.create(server.url, str(work / "cloud"), PASSWORD, raw_signing=True)
     return wallets, info.wallet_id
 
 
@@ -50,7 +50,7 @@ def test_another_account_sees_no_wallet(
 
 def test_key_generation_in_order_only(server: SeedguardServer, tmp_path: Path) -> None:
     srv = MpcServer(server.url, make_home(tmp_path / "device"))
-    wallet_id, _ = srv.create()
+    wallet_id, _ = srv.create(raw_signing=True)
     with pytest.raises(InputError, match="first key-generation round"):
         srv.dkg_round2(wallet_id, b"\x00" * 100)
     with pytest.raises(InputError, match="second key-generation round"):

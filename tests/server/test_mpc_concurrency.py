@@ -35,7 +35,9 @@ def test_concurrent_signing_on_two_processes_never_reuses_a_nonce(
         seedguard_server(url, tmp_path, *LIMITS, migrate=False) as two,
     ):
         wallets = MpcWallets(make_home(tmp_path / "phone"))
-        info = wallets.create(one.url, str(tmp_path / "cloud"), Password("Correct horse 42 staple"))
+        info = wallets.create(
+            one.url, str(tmp_path / "cloud"), Password("Correct horse 42 staple"), raw_signing=True
+        )
         record = wallets.store.load(info.wallet_id).record
         token = MpcServer(one.url, wallets.home).client.sign_in()  # valid on both processes
         headers = {"Authorization": f"Bearer {token}"}

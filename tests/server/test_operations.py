@@ -21,7 +21,7 @@ def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "run `seedguard server migrate`" in proc.stderr
     first = run_cli("server", "migrate", "--database", url, "--json")
-    assert first.stdout.strip() == '{"before": null, "after": "0004"}'
+    assert first.stdout.strip() == '{"before": null, "after": "0005"}'
     again = run_cli("server", "migrate", "--database", url)
     assert "up to date" in again.stdout
 
@@ -113,4 +113,4 @@ def test_an_older_schema_is_upgraded_in_place(tmp_path: Path) -> None:
     assert stale.returncode == 2
     assert "is at revision 0001" in stale.stderr
     upgraded = run_cli("server", "migrate", "--database", url, "--json")
-    assert upgraded.stdout.strip() == '{"before": "0001", "after": "0004"}'
+    assert upgraded.stdout.strip() == '{"before": "0001", "after": "0005"}'

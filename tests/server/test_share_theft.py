@@ -62,7 +62,7 @@ def guarded(
 def _owner(guarded: Guarded, work: Path, **kw: Any) -> tuple[MpcWallets, str, Path]:
     phone = MpcWallets(make_home(work / "phone"))
     cloud = work / "cloud"
-    info = phone.create(guarded.url, str(cloud), PASSWORD, **kw)
+    info = phone.create(guarded.url, str(cloud), PASSWORD, raw_signing=True, **kw)
     return phone, info.wallet_id, cloud
 
 
@@ -300,7 +300,9 @@ def test_repair_cloud_needs_the_password_the_recovery_key_or_the_delay(
 
 def test_repair_cloud_with_the_recovery_key(guarded: Guarded, tmp_path: Path) -> None:
     phone = MpcWallets(make_home(tmp_path / "phone"))
-    info = phone.create(guarded.url, str(tmp_path / "cloud"), PASSWORD, recovery_key=True)
+    info = phone.create(
+        guarded.url, str(tmp_path / "cloud"), PASSWORD, recovery_key=True, raw_signing=True
+    )
     assert info.recovery_key is not None
     fixed = phone.repair_cloud(
         info.wallet_id, str(tmp_path / "c2"), PASSWORD, old_recovery_key=info.recovery_key

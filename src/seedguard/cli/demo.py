@@ -176,7 +176,9 @@ def _mpc_walkthrough(status: object) -> MpcRun:
         with _local_server(root) as server:
             cloud = str(root / "cloud-drive")
             phone = MpcWallets(root / "phone", report=report)
-            made = phone.create(server, cloud, password, label="demo MPC wallet")
+            made = phone.create(
+                server, cloud, password, label="demo MPC wallet", raw_signing=True
+            )  # the demo signs a raw 32-byte hash
             message = secrets.token_bytes(32)
             first, output_key = phone.sign(made.wallet_id, message)
             new_phone = MpcWallets(root / "new-phone", report=report)

@@ -26,11 +26,13 @@ from seedguard.cli.render import emit_json, err, out, progress
 from seedguard.cli.reveal import reveal_words
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.cli.seed import Network
+from seedguard.client.mpc import MpcServer
 from seedguard.envelope import Password, RecoveryKey
 from seedguard.envelope.sealing import Secret
-from seedguard.errors import InputError, UsageError
-from seedguard.fs import read_bounded
+from seedguard.errors import InputError, PendingError, UsageError
+from seedguard.fs import read_bounded, write_private_file
 from seedguard.hd.slip132 import Network as NetworkName
+from seedguard.home import home as seedguard_home
 from seedguard.mpc import addresses, psbt
 from seedguard.mpc.shares import DeviceStore, group_key, keyring_available
 from seedguard.mpc.wallet import MpcWallets, WalletInfo
@@ -191,6 +193,15 @@ def create(
             help="Seal the cloud share with the password alone (no server-enforced guess limit).",
         ),
     ] = False,
+    allow_raw_signing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-raw-signing",
+            help="Let the server co-sign raw 32-byte hashes (`mpc sign`), which it cannot "
+            "check. Off: it co-signs only transactions it reads (`mpc sign-psbt`). Turning "
+            "it on later waits for the account's delay.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Make a wallet by distributed key generation with the server.
@@ -211,6 +222,7 @@ def create(
             pin=pin,
             recovery_key=recovery_key,
             harden=not no_harden,
+            raw_signing=allow_raw_signing,
         )
     if json_out:
         emit_json(_info_json(info))
@@ -591,6 +603,14 @@ def sign_psbt(
         bool,
         typer.Option("--yes", help="Sign without asking (needed when stdin is not a terminal)."),
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Sign the spend that waited for the delay (over the wallet's limit), kept "
+            "on this device when the server held it.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Sign a PSBT's inputs that are this wallet's (Taproot key path), with the server.
@@ -600,7 +620,12 @@ def sign_psbt(
     (a fee above 5% or 100 sat/vB, a sighash type other than DEFAULT/ALL). Inputs of other
     wallets are left alone and listed. Refused: an input without its previous output."""
     inp = SecretInput()
-    if source == "-":
+    held = _held_path(wallet)
+    if resume:
+        if not held.exists():
+            raise UsageError("No spend of this wallet is waiting on this device.")
+        data = read_bounded(held, psbt.MAX_PSBT_BYTES, "a held PSBT")
+    elif source == "-":
         if inp.interactive:
             raise UsageError(
                 "Give the PSBT as a file, or pipe it in: `... | seedguard mpc sign-psbt -`."
@@ -622,11 +647,23 @@ def sign_psbt(
         if err.input("Sign? Type yes: ").strip().lower() != "yes":
             raise UsageError("Nothing was signed.")
     pin = _pin_for(inp, wallet)
-    with progress(f"Signing {len(plan.owned)} input(s) with the server"):
-        signatures = MpcWallets().sign_many(
-            wallet_id, [(o.sighash, o.path) for o in plan.owned], pin
-        )
-    for owned, (signature, _) in zip(plan.owned, signatures, strict=True):
+    try:
+        with progress(f"Signing {len(plan.owned)} input(s) with the server"):
+            signatures = MpcWallets().sign_psbt(wallet_id, parsed, plan, pin)
+    except PendingError as exc:
+        held.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        held.unlink(missing_ok=True)  # an older held spend: this one replaces it
+        write_private_file(held, psbt.to_base64(parsed).encode())
+        raise PendingError(
+            exc.message.replace(
+                "Run the same command again",
+                "Run `seedguard mpc sign-psbt --resume` (the PSBT is kept on this device)",
+            ),
+            exc.pending,
+        ) from None
+    if resume:
+        held.unlink(missing_ok=True)
+    for owned, signature in zip(plan.owned, signatures, strict=True):
         psbt.add_signature(parsed, owned, signature)
     done = psbt.finalize(parsed) if finalize else None
     encoded = psbt.to_base64(parsed)
@@ -656,6 +693,11 @@ def sign_psbt(
         out.print(encoded, soft_wrap=True)
 
 
+def _held_path(wallet: str) -> Path:
+    """Where a spend the server held for the delay waits on this device (public data)."""
+    return seedguard_home() / "mpc" / "held" / f"{DeviceStore().find(wallet)}.psbt"
+
+
 def _show_plan(plan: psbt.Plan) -> None:
     table = Table(box=None, pad_edge=False, title="This transaction pays", title_justify="left")
     table.add_column("output")
@@ -673,3 +715,179 @@ def _show_plan(plan: psbt.Plan) -> None:
         err.print(f"not this wallet's (left alone): {', '.join(map(str, plan.foreign))}")
     for warning in plan.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
+
+
+def _server_of(wallet: str) -> tuple[str, str]:
+    store = DeviceStore()
+    wallet_id = store.find(wallet)
+    return wallet_id, str(store.public(wallet_id)["server"])
+
+
+def _address_script(address: str, network: NetworkName) -> str:
+    from embit.script import address_to_scriptpubkey
+
+    try:
+        script = address_to_scriptpubkey(address)
+    except Exception:
+        raise UsageError(f"{address!r} is not a Bitcoin address.") from None
+    prefix = ("bc1", "1", "3") if network == "mainnet" else ("tb1", "m", "n", "2")
+    if not address.lower().startswith(prefix):
+        raise UsageError(f"{address} is not a {network} address.")
+    return bytes(script.data).hex()
+
+
+def _script_address(script: str, network: NetworkName) -> str:
+    from embit.networks import NETWORKS
+    from embit.script import Script
+
+    try:
+        return str(
+            Script(bytes.fromhex(script)).address(
+                NETWORKS["main" if network == "mainnet" else "test"]
+            )
+        )
+    except Exception:
+        return f"script:{script}"
+
+
+@app.command("policy")
+def policy_command(
+    wallet: WalletOpt,
+    daily_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--daily-limit",
+            metavar="SATS|none",
+            help="What may leave the wallet in any 24 hours, in satoshis (change and "
+            "allowlisted destinations do not count); `none` for no limit.",
+        ),
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow", metavar="ADDRESS", help="Add a destination that bypasses the limit."
+        ),
+    ] = None,
+    disallow: Annotated[
+        list[str] | None,
+        typer.Option("--disallow", metavar="ADDRESS", help="Remove an allowlisted destination."),
+    ] = None,
+    raw_signing: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-raw-signing/--no-raw-signing",
+            help="Whether the server co-signs raw hashes (`mpc sign`), which it cannot check.",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show or change the server's spending policy for this wallet.
+
+    Tightening (a lower limit, fewer destinations, raw signing off) applies at once. Loosening
+    waits for the account's delay: it is announced to every device and the webhook, any device
+    can cancel it (`mpc cancel`), and running the same command again after the delay applies
+    it. A spend over the limit waits the same way (`mpc sign-psbt --resume`)."""
+    wallet_id, server = _server_of(wallet)
+    _, _, network, _ = _public_key_of(wallet)
+    srv = MpcServer(server)
+    current = srv.policy(wallet_id)
+    changing = daily_limit is not None or allow or disallow or raw_signing is not None
+    if changing:
+        wanted = {k: current[k] for k in ("daily_limit", "allowlist", "raw_signing")}
+        if daily_limit is not None:
+            if daily_limit.lower() == "none":
+                wanted["daily_limit"] = None
+            elif daily_limit.isdigit():
+                wanted["daily_limit"] = int(daily_limit)
+            else:
+                raise UsageError("--daily-limit takes a number of satoshis, or none.")
+        scripts = list(wanted["allowlist"])
+        for address in allow or []:
+            script = _address_script(address, network)
+            if script not in scripts:
+                scripts.append(script)
+        for address in disallow or []:
+            script = _address_script(address, network)
+            if script in scripts:
+                scripts.remove(script)
+        wanted["allowlist"] = scripts
+        if raw_signing is not None:
+            wanted["raw_signing"] = raw_signing
+        current = srv.set_policy(wallet_id, wanted)
+    shown = {
+        "wallet_id": wallet_id,
+        "daily_limit": current["daily_limit"],
+        "allowlist": [_script_address(s, network) for s in current["allowlist"]],
+        "raw_signing": current["raw_signing"],
+        "spent_24h": current["spent_24h"],
+    }
+    if json_out:
+        emit_json(shown)
+        return
+    limit = current["daily_limit"]
+    render.fields(
+        [
+            ("daily limit", "none" if limit is None else f"{limit:,} sat per 24 hours"),
+            ("spent (24 h)", f"{current['spent_24h']:,} sat"),
+            ("allowlist", ", ".join(shown["allowlist"]) or "none"),
+            ("raw signing", "allowed" if current["raw_signing"] else "off (PSBTs only)"),
+        ]
+    )
+
+
+def _wallet_pending(wallet_id: str, server: str) -> list[dict[str, object]]:
+    from seedguard.client import client_for
+
+    items = client_for(server).request("GET", "/v1/account/pending").json()["pending"]
+    return [i for i in items if i.get("target") == wallet_id]
+
+
+@app.command("pending")
+def pending_command(wallet: WalletOpt, json_out: JsonOpt = False) -> None:
+    """What waits for the delay on this wallet: spends over its limit and policy changes
+    that loosen it. Not yours? `seedguard mpc cancel` from any device stops it."""
+    wallet_id, server = _server_of(wallet)
+    items = _wallet_pending(wallet_id, server)
+    if json_out:
+        emit_json({"pending": render.iso_times(items)})
+        return
+    if not items:
+        out.print("Nothing is pending on this wallet.")
+        return
+    for item in items:
+        out.print(f"  [bold]{item['id']}[/]: {escape(str(item['what']))}", soft_wrap=True)
+        render.fields(
+            [
+                ("asked by device", str(item["requested_by"])),
+                ("happens", render.when(float(str(item["release_at"])))),
+            ],
+            indent=4,
+        )
+    out.print("Not yours? Stop it: seedguard mpc cancel --wallet ID [ACTION]")
+
+
+@app.command("cancel")
+def cancel_command(
+    wallet: WalletOpt,
+    action: Annotated[
+        str | None,
+        typer.Argument(help="The pending action's id (default: every one on this wallet)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Stop a pending spend or policy change of this wallet, from any device of the account."""
+    from seedguard.client import client_for
+
+    wallet_id, server = _server_of(wallet)
+    targets = [action] if action else [str(i["id"]) for i in _wallet_pending(wallet_id, server)]
+    client = client_for(server)
+    ids: list[str] = []
+    for target in targets:
+        answer = client.request("POST", "/v1/account/pending/cancel", json={"id": target})
+        ids += list(answer.json()["cancelled"])
+    if json_out:
+        emit_json({"cancelled": ids})
+    elif ids:
+        out.print(f"Cancelled: {', '.join(ids)}.")
+    else:
+        out.print("Nothing was pending on this wallet (or that id is not pending any more).")

@@ -33,8 +33,8 @@ class MpcServer:
     def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         return dict(self.client.request("POST", path, json=body or {}).json())
 
-    def create(self) -> tuple[str, bytes]:
-        answer = self._post("/v1/mpc/wallets")
+    def create(self, raw_signing: bool = False) -> tuple[str, bytes]:
+        answer = self._post("/v1/mpc/wallets", {"raw_signing": raw_signing})
         return str(answer["wallet_id"]), unb64(answer["server_hostpubkey"], "host key")
 
     def dkg_round1(self, wallet_id: str, hostpubkeys: list[bytes]) -> bytes:
@@ -83,6 +83,26 @@ class MpcServer:
         if path is not None:
             body["path"] = list(path)
         return unb64(self._post(f"/v1/mpc/wallets/{wallet_id}/sign", body)["psig"], "psig")
+
+    def sign_psbt(
+        self, wallet_id: str, psbt_base64: str, inputs: list[tuple[int, str, bytes]]
+    ) -> dict[int, bytes]:
+        """The server's partial signatures for these inputs of the PSBT, by input index; the
+        server recomputes every sighash and applies the wallet's policy (PendingError when
+        the spend waits for the delay)."""
+        body = {
+            "psbt": psbt_base64,
+            "inputs": [{"index": i, "nonce_id": n, "pubnonce": b64(p)} for i, n, p in inputs],
+        }
+        answer = self._post(f"/v1/mpc/wallets/{wallet_id}/psbt/sign", body)
+        return {int(x["index"]): unb64(x["psig"], "psig") for x in answer["psigs"]}
+
+    def policy(self, wallet_id: str) -> dict[str, Any]:
+        return dict(self.client.request("GET", f"/v1/mpc/wallets/{wallet_id}/policy").json())
+
+    def set_policy(self, wallet_id: str, policy: dict[str, Any]) -> dict[str, Any]:
+        path = f"/v1/mpc/wallets/{wallet_id}/policy"
+        return dict(self.client.request("PUT", path, json=policy).json())
 
     def challenge(self, wallet_id: str) -> tuple[bytes, int]:
         """A one-use challenge for this session's share proofs, and the server's epoch."""

@@ -55,6 +55,7 @@ class Output:
     amount: int
     change: bool
     path: str | None
+    script: str = ""  # the scriptPubKey, hex
 
     def as_dict(self) -> dict[str, object]:
         return {"address": self.address, "amount": self.amount, "change": self.change}
@@ -92,6 +93,10 @@ class Plan:
         """What leaves the wallet: every output that is not its own change."""
         return sum(o.amount for o in self.outputs if not o.change)
 
+    def outgoing(self, allowlist: tuple[str, ...] = ()) -> int:
+        """What counts against a spending limit: outputs neither change nor allowlisted."""
+        return sum(o.amount for o in self.outputs if not o.change and o.script not in allowlist)
+
 
 def load(data: bytes) -> embit_psbt.PSBT:
     """A PSBT from its binary form or base64 text (surrounding whitespace ignored)."""
@@ -106,6 +111,10 @@ def load(data: bytes) -> embit_psbt.PSBT:
         return embit_psbt.PSBT.read_from(io.BytesIO(data))
     except Exception as exc:  # embit raises bare exceptions of several kinds
         raise InputError(f"This PSBT does not parse: {exc or type(exc).__name__}.") from None
+
+
+def txid(psbt: embit_psbt.PSBT) -> str:
+    return bytes(psbt.tx.txid()).hex()
 
 
 def to_base64(psbt: embit_psbt.PSBT) -> str:
@@ -203,7 +212,8 @@ def plan(psbt: embit_psbt.PSBT, key: GroupKey, network: Network) -> Plan:
             address = str(vout.script_pubkey.address(params))
         except Exception:
             address = f"script:{vout.script_pubkey.data.hex()}"
-        outputs.append(Output(address, int(vout.value), change, named))
+        script = bytes(vout.script_pubkey.data).hex()
+        outputs.append(Output(address, int(vout.value), change, named, script))
     fee = sum(values) - sum(o.amount for o in outputs)
     if fee < 0:
         raise InputError("The outputs pay more than the inputs hold: nothing was signed.")
@@ -219,16 +229,20 @@ def plan(psbt: embit_psbt.PSBT, key: GroupKey, network: Network) -> Plan:
 
 def sighash(tx: Any, index: int, scripts: list[Script], values: list[int], hash_type: int) -> bytes:
     """BIP-341's key-path signature hash of input `index` (python-bitcointx)."""
+    from bitcointx import ChainParams
     from bitcointx.core import CTransaction, CTxOut
     from bitcointx.core.script import CScript, SIGHASH_Type, SignatureHashSchnorr
 
-    spent = [CTxOut(v, CScript(bytes(s.data))) for s, v in zip(scripts, values, strict=True)]
-    digest = SignatureHashSchnorr(
-        CTransaction.deserialize(tx.serialize()),
-        index,
-        spent,
-        hashtype=SIGHASH_Type(hash_type) if hash_type else None,
-    )
+    # bitcointx keeps its chain parameters per thread and context (a server's event loop or
+    # worker thread has none set); the sighash is the same on every chain.
+    with ChainParams("bitcoin"):
+        spent = [CTxOut(v, CScript(bytes(s.data))) for s, v in zip(scripts, values, strict=True)]
+        digest = SignatureHashSchnorr(
+            CTransaction.deserialize(tx.serialize()),
+            index,
+            spent,
+            hashtype=SIGHASH_Type(hash_type) if hash_type else None,
+        )
     return bytes(digest)
 
 

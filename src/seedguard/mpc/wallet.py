@@ -41,7 +41,7 @@ from seedguard.hd.addresses import wif
 from seedguard.hd.bip32 import ExtendedKey
 from seedguard.hd.descriptors import with_checksum
 from seedguard.hd.slip132 import Network
-from seedguard.mpc import addresses
+from seedguard.mpc import addresses, psbt
 from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord, group_key
 from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
 from seedguard.threshold import chilldkg, frost, proofs, refresh, repairable
@@ -159,16 +159,19 @@ class MpcWallets:
         pin: str | None = None,
         recovery_key: bool = True,
         harden: bool = True,
+        raw_signing: bool = False,
     ) -> WalletInfo:
         """A new wallet. By default its cloud backup is hardened by `server` and also opens
         with a new recovery key: the way to the emergency exit (`export_key`) when the server
-        is gone, which a backup hardened by that server alone would not have."""
+        is gone, which a backup hardened by that server alone would not have. The server
+        co-signs transactions it can check (`sign_psbt`); raw hashes (`sign`) only with
+        `raw_signing`, the owner's initial policy."""
         if network not in NETWORKS:
             raise UsageError("--network takes mainnet or testnet.")
         password_policy.check(password.text, [label] if label else [])
         srv = self._server(server)
         self.report(f"Starting key generation with {srv.server}")
-        wallet_id, server_hostpubkey = srv.create()
+        wallet_id, server_hostpubkey = srv.create(raw_signing)
         outputs = _keygen(srv, wallet_id, server_hostpubkey, self.report)
         key = GroupKey(outputs[DEVICE].thresh_pk, outputs[DEVICE].pubshares)
         key.check()
@@ -249,6 +252,66 @@ class MpcWallets:
         """A BIP-340 signature for the output key of the address at `path` (chain, index), or
         of the index-free address: (signature, output key)."""
         return self.sign_many(wallet_id, [(message, path)], pin)[0]
+
+    def sign_psbt(
+        self, wallet_id: str, parsed: Any, plan: psbt.Plan, pin: str | None = None
+    ) -> list[bytes]:
+        """A signature for each input `plan` owns, in its order. The server reads the same
+        PSBT, derives the same inputs, recomputes their sighashes and applies the wallet's
+        spending policy before it co-signs (PendingError while a spend waits)."""
+        record, srv = self._signing_session(wallet_id, pin)
+        key = record.key
+        encoded = psbt.to_base64(parsed)
+        signatures: list[bytes] = []
+        for start in range(0, len(plan.owned), 16):
+            batch = plan.owned[start : start + 16]
+            ids, server_pubnonces, _ = srv.nonces(record.wallet_id, len(batch))
+            device: list[tuple[Any, bytes, Any, bytes]] = []
+            for item in batch:
+                child = None if item.path is None else addresses.child(key, *item.path)
+                secnonce, pubnonce = frost.nonce_gen(
+                    record.secshare, key.pubshares[DEVICE], key.output_key_of(child), item.sighash
+                )
+                device.append((secnonce, pubnonce, child, item.sighash))
+            psigs = srv.sign_psbt(
+                record.wallet_id,
+                encoded,
+                [(item.index, ids[n], device[n][1]) for n, item in enumerate(batch)],
+            )
+            for n, item in enumerate(batch):
+                secnonce, pubnonce, child, message = device[n]
+                pubnonces = [pubnonce, server_pubnonces[n]]
+                session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), message, child)
+                mine = frost.sign(secnonce, record.secshare, DEVICE, session, verify=False)
+                signatures.append(
+                    aggregate(
+                        key,
+                        (DEVICE, SERVER),
+                        pubnonces,
+                        [mine, psigs[item.index]],
+                        message,
+                        child,
+                    )
+                )
+        return signatures
+
+    def _signing_session(self, wallet_id: str, pin: str | None) -> tuple[ShareRecord, MpcServer]:
+        """The device's record and its server, at the server's epoch (a refresh this device
+        finished but did not commit is committed first)."""
+        device = self.store.load(self.store.find(wallet_id), pin)
+        record = device.record
+        srv = self._server(record.server)
+        epoch = srv.wallet(record.wallet_id).get("epoch")
+        if epoch == record.epoch - 1:
+            srv.commit_refresh(record.wallet_id, record.epoch)
+            epoch = record.epoch
+        if epoch != record.epoch:
+            raise InputError(
+                f"This device's share is from epoch {record.epoch} but the server is at "
+                f"{epoch}: the wallet was recovered on another device, and this share no "
+                "longer signs."
+            )
+        return record, srv
 
     def sign_many(
         self,

@@ -214,6 +214,24 @@ mpc_wallets = sa.Table(
     # from the cloud envelope's recovery key.
     sa.Column("cloud_key_id", sa.String(64), nullable=True),
     sa.Column("recovery_verifier", sa.LargeBinary(32), nullable=True),
+    # Migration 0005: the spending policy (server/policy.py). New wallets sign raw hashes
+    # only when made so; an allowlist is a JSON list of scriptPubKeys in hex.
+    sa.Column("raw_signing", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("daily_limit", sa.BigInteger, nullable=True),
+    sa.Column("allowlist", sa.Text, nullable=True),
+)
+
+# Migration 0005. What left each wallet (outputs that were not its own change nor
+# allowlisted), for the rolling 24-hour limit.
+mpc_spends = sa.Table(
+    "mpc_spends",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("wallet_id", sa.String(32), sa.ForeignKey("mpc_wallets.id"), nullable=False),
+    sa.Column("txid", sa.String(64), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("mpc_spends_wallet", "wallet_id", "at"),
 )
 
 mpc_nonces = sa.Table(

@@ -34,6 +34,8 @@ KINDS = {
     "shorten-delay": "shorten the recovery delay",
     "change-webhook": "change or remove the webhook",
     "add-credential": "add an account recovery credential",
+    "loosen-policy": "loosen an MPC wallet's spending policy",
+    "mpc-spend": "spend more than an MPC wallet's 24-hour limit",
 }
 
 _P = db.pending_actions

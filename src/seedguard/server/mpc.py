@@ -19,12 +19,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from seedguard.errors import InputError
+from seedguard.mpc import psbt
 from seedguard.primitives import aead
 from seedguard.primitives.secp256k1 import base_mul, scalar_bytes
-from seedguard.server import db, guard, hardening, quotas, social
+from seedguard.server import db, guard, hardening, policy, quotas, social
 from seedguard.server.accounts import Session
 from seedguard.server.refusals import Refused, not_found
 from seedguard.server.settings import Settings
+from seedguard.server.social import Event
 from seedguard.threshold import chilldkg, derivation, frost, refresh, repairable
 from seedguard.threshold import proofs as share_proofs
 from seedguard.threshold.dkg_errors import DkgError
@@ -155,8 +158,12 @@ def list_wallets(conn: Connection, session: Session) -> list[dict[str, object]]:
 # --- Key generation (ChillDKG, participant 1) ---------------------------------------------------
 
 
-def create(conn: Connection, settings: Settings, session: Session) -> tuple[str, bytes]:
+def create(
+    conn: Connection, settings: Settings, session: Session, raw_signing: bool = False
+) -> tuple[str, bytes]:
     """A new wallet in key generation; returns (wallet id, the server's host public key).
+    `raw_signing`: the owner's initial policy lets the server co-sign raw hashes (off unless
+    asked for at creation; turning it on later waits for the delay).
     This account's key generations left unfinished for `limits.dkg_seconds` are removed
     first; then the wallet count is within `limits.wallets`."""
     w = db.mpc_wallets
@@ -184,6 +191,7 @@ def create(conn: Connection, settings: Settings, session: Session) -> tuple[str,
             epoch=0,
             dkg_state=seal(settings, state, _aad("dkg", wallet_id, 0)),
             created=settings.clock(),
+            raw_signing=raw_signing,
         )
     )
     return wallet_id, chilldkg.hostpubkey_gen(hostseckey)
@@ -372,18 +380,42 @@ def sign(
     device_pubnonce: bytes,
     path: tuple[int, int] | None = None,
 ) -> bytes:
-    """Round 2: consume the nonce and return the server's partial signature for the session
-    {device, server}, for the address at `path` (chain, index) or the index-free one. The nonce
-    is read and deleted by one statement (DELETE ... RETURNING, atomic on its own in
-    autocommit): of concurrent requests naming it, one gets it."""
+    """Round 2 for a raw 32-byte hash (only where the wallet's policy allows raw signing):
+    consume the nonce and return the server's partial signature for the session {device,
+    server}, for the address at `path` (chain, index) or the index-free one. The nonce is read
+    and deleted by one statement (DELETE ... RETURNING, atomic on its own in autocommit): of
+    concurrent requests naming it, one gets it."""
     wallet = load(conn, settings, session, wallet_id)
     key, share = _active(wallet)
     if len(message) != 32:
         raise Refused(400, "message must be a 32-byte sighash.")
     if path is not None and path[0] not in (derivation.RECEIVE, derivation.CHANGE):
         raise Refused(400, "path's chain must be 0 (receive) or 1 (change).")
+    if not policy.load(conn, wallet_id).raw_signing:
+        raise Refused(
+            403,
+            "This wallet's policy does not let the server sign raw hashes, only transactions "
+            "it can check: sign a PSBT (`seedguard mpc sign-psbt`), or allow raw signing "
+            "(`seedguard mpc policy --allow-raw-signing`, after the delay).",
+        )
     child = None if path is None else derivation.child(key.thresh_pk, path)
-    row = db.first_row(conn, _CONSUME, nonce_id=nonce_id, wallet_id=wallet_id)
+    return _consume_and_sign(
+        conn, settings, wallet, key, share, nonce_id, message, device_pubnonce, child
+    )
+
+
+def _consume_and_sign(
+    conn: Connection,
+    settings: Settings,
+    wallet: Wallet,
+    key: GroupKey,
+    share: bytes,
+    nonce_id: str,
+    message: bytes,
+    device_pubnonce: bytes,
+    child: derivation.Child | None,
+) -> bytes:
+    row = db.first_row(conn, _CONSUME, nonce_id=nonce_id, wallet_id=wallet.id)
     if row is None:
         raise Refused(409, "This nonce was already used (or never existed): start a new session.")
     sealed, server_pubnonce, epoch, created = row
@@ -398,6 +430,56 @@ def sign(
         return frost.sign(secnonce, share, SERVER, session_ctx)
     except frost.InvalidContributionError:
         raise Refused(400, "The device's public nonce is not valid.") from None
+
+
+def sign_psbt(
+    conn: Connection,
+    settings: Settings,
+    session: Session,
+    wallet_id: str,
+    data: bytes,
+    inputs: list[tuple[int, str, bytes]],
+    events: list[Event],
+) -> list[tuple[int, bytes]]:
+    """Co-sign the wallet's inputs of a PSBT, from the PSBT alone: the server finds its inputs
+    by deriving their keys, recomputes each sighash (the device sends none), and counts what
+    leaves the wallet against its policy (server/policy.py) in this transaction. `inputs`:
+    (input index, nonce id, the device's public nonce) per input to sign."""
+    wallet = load(conn, settings, session, wallet_id)
+    key, share = _active(wallet)
+    try:
+        parsed = psbt.load(data)
+        plan = psbt.plan(parsed, key, "mainnet")  # addresses unused here: scripts count
+    except InputError as exc:
+        raise Refused(400, exc.message) from None
+    owned = {o.index: o for o in plan.owned}
+    indices = [i for i, _, _ in inputs]
+    if len(set(indices)) != len(indices):
+        raise Refused(400, "An input is named twice.")
+    for index in indices:
+        if index not in owned:
+            raise Refused(
+                400, f"Input {index} is not this wallet's (its key is not one it derives)."
+            )
+    current = policy.load(conn, wallet_id, lock=True)
+    policy.admit_spend(
+        conn,
+        settings,
+        session,
+        wallet_id,
+        psbt.txid(parsed),
+        plan.outgoing(current.allowlist),
+        events,
+    )
+    signed = []
+    for index, nonce_id, pubnonce in inputs:
+        item = owned[index]
+        child = None if item.path is None else derivation.child(key.thresh_pk, item.path)
+        psig = _consume_and_sign(
+            conn, settings, wallet, key, share, nonce_id, item.sighash, pubnonce, child
+        )
+        signed.append((index, psig))
+    return signed
 
 
 # --- Repair and refresh ------------------------------------------------------------------------

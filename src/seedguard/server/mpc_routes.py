@@ -2,13 +2,14 @@
 
 Routes and their bodies; `router(ctx)` gives them to the application factory (app.py)."""
 
+import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from seedguard.primitives.secp256k1 import CURVE_ORDER, scalar_bytes
-from seedguard.server import mpc, social
+from seedguard.server import mpc, policy, social
 from seedguard.server.api import B64, MAX_INT, Context, SealedB64, Token, b64, unb64
 from seedguard.server.refusals import Refused
 
@@ -74,6 +75,43 @@ class MpcSignIn(BaseModel):
 
 class MpcSignOut(BaseModel):
     psig: str
+
+
+class MpcCreateIn(BaseModel):
+    # The owner's initial policy: may the server co-sign raw 32-byte hashes (messages)?
+    raw_signing: bool = False
+
+
+class MpcPsbtInput(BaseModel):
+    index: Annotated[int, Field(ge=0, le=10_000)]
+    nonce_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    pubnonce: B64
+
+
+class MpcPsbtIn(BaseModel):
+    psbt: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/=]*$", max_length=6 * 1024 * 1024)]
+    inputs: Annotated[list[MpcPsbtInput], Field(min_length=1, max_length=1000)]
+
+
+class MpcPsig(BaseModel):
+    index: int
+    psig: str
+
+
+class MpcPsbtOut(BaseModel):
+    psigs: list[MpcPsig]
+
+
+class MpcPolicy(BaseModel):
+    daily_limit: Annotated[int, Field(ge=0, le=21_000_000 * 100_000_000)] | None = None
+    allowlist: Annotated[
+        list[Annotated[str, Field(pattern=r"^[0-9a-f]{2,160}$")]], Field(max_length=20)
+    ] = []
+    raw_signing: bool = False
+
+
+class MpcPolicyOut(MpcPolicy):
+    spent_24h: int
 
 
 class MpcChallengeOut(BaseModel):
@@ -181,10 +219,11 @@ def router(ctx: Context) -> APIRouter:
 
     @app.post("/v1/mpc/wallets", tags=["mpc"])
     @on_database
-    def mpc_create(request: Request, token: Token) -> MpcCreateOut:
+    def mpc_create(request: Request, token: Token, body: MpcCreateIn | None = None) -> MpcCreateOut:
         """A new 2-of-3 wallet in key generation (ChillDKG); the server is participant 1."""
+        raw = body is not None and body.raw_signing
         with database.transaction() as conn:
-            wallet_id, hostpubkey = mpc.create(conn, settings, auth(conn, request, token))
+            wallet_id, hostpubkey = mpc.create(conn, settings, auth(conn, request, token), raw)
         return MpcCreateOut(wallet_id=wallet_id, server_hostpubkey=b64(hostpubkey))
 
     @app.get("/v1/mpc/wallets", tags=["mpc"])
@@ -267,6 +306,53 @@ def router(ctx: Context) -> APIRouter:
             )
         server.mpc_signatures.inc()
         return MpcSignOut(psig=b64(psig))
+
+    @app.post("/v1/mpc/wallets/{wallet_id}/psbt/sign", tags=["mpc"])
+    @on_database
+    def mpc_sign_psbt(
+        wallet_id: str, body: MpcPsbtIn, request: Request, token: Token
+    ) -> MpcPsbtOut:
+        """Signing round 2 for a transaction: the server reads the PSBT, derives which inputs
+        are the wallet's, recomputes their sighashes and applies the wallet's policy (202
+        when the spend waits for the delay); each nonce is consumed in this transaction."""
+        try:
+            data = base64.b64decode(body.psbt, validate=True)
+        except ValueError:
+            raise Refused(400, "psbt is not base64.") from None
+        inputs = [(i.index, i.nonce_id, unb64(i.pubnonce, "pubnonce", 66)) for i in body.inputs]
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            signed = mpc.sign_psbt(
+                conn, settings, auth(conn, request, token), wallet_id, data, inputs, events
+            )
+        server.mpc_signatures.inc(len(signed))
+        return MpcPsbtOut(psigs=[MpcPsig(index=i, psig=b64(p)) for i, p in signed])
+
+    @app.get("/v1/mpc/wallets/{wallet_id}/policy", tags=["mpc"])
+    @on_database
+    def mpc_policy(wallet_id: str, request: Request, token: Token) -> MpcPolicyOut:
+        """The wallet's spending policy and what left it in the last 24 hours."""
+        with database.read() as conn:
+            mpc.load(conn, settings, auth(conn, request, token), wallet_id)
+            current = policy.load(conn, wallet_id)
+            spent = policy.spent(conn, wallet_id, settings.clock())
+        return MpcPolicyOut(**current.as_dict(), spent_24h=spent)
+
+    @app.put("/v1/mpc/wallets/{wallet_id}/policy", tags=["mpc"])
+    @on_database
+    def mpc_set_policy(
+        wallet_id: str, body: MpcPolicy, request: Request, token: Token
+    ) -> MpcPolicyOut:
+        """Replace the policy: at once when it tightens; when it loosens, 202 until this
+        device repeats it after the account's delay (cancellable from any device)."""
+        wanted = policy.Policy(body.daily_limit, tuple(body.allowlist), body.raw_signing)
+        events: list[social.Event] = []
+        with announced(events), database.transaction() as conn:
+            session = auth(conn, request, token)
+            mpc.load(conn, settings, session, wallet_id)
+            policy.change(conn, settings, session, wallet_id, wanted, events)
+            spent = policy.spent(conn, wallet_id, settings.clock())
+        return MpcPolicyOut(**wanted.as_dict(), spent_24h=spent)
 
     @app.post("/v1/mpc/wallets/{wallet_id}/repair", tags=["mpc"])
     @on_database
