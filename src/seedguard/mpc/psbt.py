@@ -176,6 +176,8 @@ def plan(psbt: embit_psbt.PSBT, key: GroupKey, network: Network) -> Plan:
         spks.append(utxo.script_pubkey)
         values.append(int(utxo.value))
     owned, foreign, warnings = [], [], []
+    tx = psbt.tx
+    hasher: Sighasher | None = None
     for i, inp in enumerate(psbt.inputs):
         output_key = _taproot_key(spks[i])
         mine, path = (False, None)
@@ -195,7 +197,8 @@ def plan(psbt: embit_psbt.PSBT, key: GroupKey, network: Network) -> Plan:
                 f"Input {i} asks for SIGHASH_{SIGHASH_NAMES[hash_type]}: the signature then "
                 "does not commit to the whole transaction, and others may change it."
             )
-        owned.append(Owned(i, path, hash_type, sighash(psbt.tx, i, spks, values, hash_type)))
+        hasher = hasher or Sighasher(tx, spks, values)
+        owned.append(Owned(i, path, hash_type, hasher(i, hash_type)))
     if not owned:
         raise InputError("No input of this PSBT is this wallet's: nothing to sign.")
     params = _network_params(network)
@@ -227,23 +230,40 @@ def plan(psbt: embit_psbt.PSBT, key: GroupKey, network: Network) -> Plan:
     return result
 
 
-def sighash(tx: Any, index: int, scripts: list[Script], values: list[int], hash_type: int) -> bytes:
-    """BIP-341's key-path signature hash of input `index` (python-bitcointx)."""
-    from bitcointx import ChainParams
-    from bitcointx.core import CTransaction, CTxOut
-    from bitcointx.core.script import CScript, SIGHASH_Type, SignatureHashSchnorr
+class Sighasher:
+    """BIP-341 key-path signature hashes of one transaction's inputs (python-bitcointx); the
+    transaction and its spent outputs are converted once, not once per input."""
 
-    # bitcointx keeps its chain parameters per thread and context (a server's event loop or
-    # worker thread has none set); the sighash is the same on every chain.
-    with ChainParams("bitcoin"):
-        spent = [CTxOut(v, CScript(bytes(s.data))) for s, v in zip(scripts, values, strict=True)]
-        digest = SignatureHashSchnorr(
-            CTransaction.deserialize(tx.serialize()),
-            index,
-            spent,
-            hashtype=SIGHASH_Type(hash_type) if hash_type else None,
-        )
-    return bytes(digest)
+    def __init__(self, tx: Any, scripts: list[Script], values: list[int]) -> None:
+        from bitcointx import ChainParams
+        from bitcointx.core import CTransaction, CTxOut
+        from bitcointx.core.script import CScript
+
+        with ChainParams("bitcoin"):
+            self.tx = CTransaction.deserialize(tx.serialize())
+            self.spent = [
+                CTxOut(v, CScript(bytes(s.data))) for s, v in zip(scripts, values, strict=True)
+            ]
+
+    def __call__(self, index: int, hash_type: int) -> bytes:
+        from bitcointx import ChainParams
+        from bitcointx.core.script import SIGHASH_Type, SignatureHashSchnorr
+
+        # bitcointx keeps its chain parameters per thread and context (a server's event loop
+        # or worker thread has none set); the sighash is the same on every chain.
+        with ChainParams("bitcoin"):
+            digest = SignatureHashSchnorr(
+                self.tx,
+                index,
+                self.spent,
+                hashtype=SIGHASH_Type(hash_type) if hash_type else None,
+            )
+        return bytes(digest)
+
+
+def sighash(tx: Any, index: int, scripts: list[Script], values: list[int], hash_type: int) -> bytes:
+    """BIP-341's key-path signature hash of input `index`."""
+    return Sighasher(tx, scripts, values)(index, hash_type)
 
 
 def _vsize(psbt: embit_psbt.PSBT) -> int:
