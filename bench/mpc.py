@@ -119,9 +119,10 @@ def _psbt_vs_raw(device: MpcWallets, wallet_id: str, rounds: int) -> tuple[float
     from tests.mpc.test_psbt import _funded_psbt
 
     key = device.store.load(wallet_id).record.key
-    encoded = _funded_psbt(key, tuple(20_000 for _ in range(PSBT_INPUTS)))
+    encoded = _funded_psbt(key, tuple(9_000 for _ in range(PSBT_INPUTS)))  # all ten needed
     parsed = psbt.load(encoded.encode())
     plan = psbt.plan(parsed, key, "testnet")
+    assert len(plan.owned) == PSBT_INPUTS, len(plan.owned)
     paths = [o.path for o in plan.owned]
     psbt_times, raw_times, check_times = [], [], []
     for _ in range(rounds):

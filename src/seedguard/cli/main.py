@@ -47,6 +47,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "An MPC wallet: a 2-of-3 FROST key split between this device, a seedguard server and "
         "an encrypted cloud backup. The key never exists whole.",
     ),
+    "signer": (
+        "seedguard.cli.signer",
+        "Bitcoin Core's external-signer interface (-signer=...) for this device's MPC wallets.",
+    ),
     "demo": (
         "seedguard.cli.demo",
         "Walk through every capability on a throwaway wallet. Never fund it.",

@@ -891,3 +891,50 @@ def cancel_command(
         out.print(f"Cancelled: {', '.join(ids)}.")
     else:
         out.print("Nothing was pending on this wallet (or that id is not pending any more).")
+
+
+MessageOpt = Annotated[
+    str, typer.Option("--message", metavar="TEXT", help="The message (UTF-8), as signed.")
+]
+
+
+@app.command("sign-message")
+def sign_message(
+    wallet: WalletOpt,
+    address: Annotated[
+        str, typer.Option("--address", metavar="ADDRESS", help="One of the wallet's addresses.")
+    ],
+    message: MessageOpt,
+    json_out: JsonOpt = False,
+) -> None:
+    """Prove this wallet controls an address: a BIP-322 simple signature of a message, co-signed
+    by the server (which sees that nothing is spent). Wallets such as Sparrow verify it."""
+    pin = _pin_for(SecretInput(), wallet)
+    with progress("Signing the message with the server"):
+        signature = MpcWallets().sign_message(wallet, address, message.encode(), pin)
+    if json_out:
+        emit_json({"address": address, "message": message, "signature": signature})
+    else:
+        out.print(signature, soft_wrap=True)
+
+
+@app.command("verify-message")
+def verify_message(
+    address: Annotated[str, typer.Option("--address", metavar="ADDRESS", help="The address.")],
+    message: MessageOpt,
+    signature: Annotated[
+        str, typer.Option("--signature", metavar="BASE64", help="The BIP-322 simple signature.")
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a BIP-322 simple signature for a Taproot address (no wallet or server needed).
+    Exit 1 when it is not valid."""
+    from seedguard.mpc import messages
+
+    valid = messages.verify_simple(address, message.encode(), signature)
+    if json_out:
+        emit_json({"address": address, "valid": valid})
+    else:
+        out.print("[green]✓[/] valid" if valid else "[red]✗[/] not a valid signature for it")
+    if not valid:
+        raise typer.Exit(1)

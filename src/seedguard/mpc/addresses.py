@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seedguard.errors import UsageError
+from seedguard.errors import InputError, UsageError
 from seedguard.hd.addresses import segwit_address
 from seedguard.hd.bip32 import ExtendedKey
 from seedguard.hd.descriptors import with_checksum
@@ -91,6 +91,23 @@ def listing(
     if not is_derived and not change and start == 0:
         found.insert(0, index_free(key, network))
     return found
+
+
+SEARCH = 1000  # addresses of each chain `find` looks through
+
+
+def find(key: GroupKey, network: Network, address: str) -> tuple[int, int] | None:
+    """The path of one of the wallet's addresses (None: the index-free one); refused when it
+    is not among the first SEARCH receive and change addresses."""
+    if address == index_free(key, network).address:
+        return None
+    for chain in (RECEIVE, CHANGE):
+        for index in range(SEARCH):
+            if derived(key, chain, index, network).address == address:
+                return chain, index
+    raise InputError(
+        f"{address} is not one of this wallet's first {SEARCH} receive or change addresses."
+    )
 
 
 @dataclass(frozen=True)

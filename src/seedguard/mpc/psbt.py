@@ -25,7 +25,7 @@ from typing import Any
 from embit import psbt as embit_psbt
 from embit.networks import NETWORKS
 from embit.script import Script, Witness
-from embit.transaction import SIGHASH
+from embit.transaction import SIGHASH, TransactionInput
 
 from seedguard.errors import InputError
 from seedguard.hd.slip132 import Network
@@ -98,6 +98,28 @@ class Plan:
         return sum(o.amount for o in self.outputs if not o.change and o.script not in allowlist)
 
 
+class PSBT(embit_psbt.PSBT):  # type: ignore[misc]
+    """embit's PSBT, with the unsigned transaction kept as given: embit's `tx` turns a version
+    of 0 into 2 and an input's sequence of 0 into 0xFFFFFFFF (`x or default`), which changes
+    the sighash (BIP-322's `to_sign` has both 0; so may any transaction's inputs)."""
+
+    @property
+    def tx(self) -> Any:
+        return self.TX_CLS(
+            version=2 if self.tx_version is None else self.tx_version,
+            locktime=self.locktime or 0,
+            vin=[
+                TransactionInput(
+                    inp.txid,
+                    inp.vout,
+                    sequence=0xFFFFFFFF if inp.sequence is None else inp.sequence,
+                )
+                for inp in self.inputs
+            ],
+            vout=[out.vout for out in self.outputs],
+        )
+
+
 def load(data: bytes) -> embit_psbt.PSBT:
     """A PSBT from its binary form or base64 text (surrounding whitespace ignored)."""
     if len(data) > MAX_PSBT_BYTES:
@@ -108,7 +130,7 @@ def load(data: bytes) -> embit_psbt.PSBT:
         except (binascii.Error, ValueError):
             raise InputError("This is not a PSBT: neither binary nor base64.") from None
     try:
-        return embit_psbt.PSBT.read_from(io.BytesIO(data))
+        return PSBT.read_from(io.BytesIO(data))
     except Exception as exc:  # embit raises bare exceptions of several kinds
         raise InputError(f"This PSBT does not parse: {exc or type(exc).__name__}.") from None
 
@@ -204,7 +226,7 @@ def plan(psbt: embit_psbt.PSBT, key: GroupKey, network: Network) -> Plan:
     params = _network_params(network)
     outputs = []
     for j, out in enumerate(psbt.outputs):
-        vout = psbt.tx.vout[j]
+        vout = tx.vout[j]
         output_key = _taproot_key(vout.script_pubkey)
         change, named = False, None
         if output_key is not None:

@@ -41,7 +41,7 @@ from seedguard.hd.addresses import wif
 from seedguard.hd.bip32 import ExtendedKey
 from seedguard.hd.descriptors import with_checksum
 from seedguard.hd.slip132 import Network
-from seedguard.mpc import addresses, psbt
+from seedguard.mpc import addresses, messages, psbt
 from seedguard.mpc.shares import DeviceStore, DeviceWallet, ShareRecord, group_key
 from seedguard.primitives.secp256k1 import CURVE_ORDER, public_key, scalar_bytes
 from seedguard.threshold import chilldkg, frost, proofs, refresh, repairable
@@ -294,6 +294,24 @@ class MpcWallets:
                     )
                 )
         return signatures
+
+    def sign_message(
+        self, wallet_id: str, address: str, message: bytes, pin: str | None = None
+    ) -> str:
+        """A BIP-322 simple signature of `message` for one of the wallet's Taproot addresses
+        (its first 1,000 receive and change addresses, or an older wallet's index-free one),
+        co-signed through the server's PSBT route (mpc/messages.py)."""
+        fields = self.store.public(self.store.find(wallet_id))
+        key = group_key(fields)
+        network = _network(fields["network"])
+        path = addresses.find(key, network, address)
+        child = None if path is None else addresses.child(key, *path)
+        internal = key.public_key if child is None else child.internal_key
+        fingerprint = bytes.fromhex(addresses.fingerprint(key))
+        parsed = messages.to_sign_psbt(address, message, internal, fingerprint, path)
+        plan = psbt.plan(parsed, key, network)
+        (signature,) = self.sign_psbt(self.store.find(wallet_id), parsed, plan, pin)
+        return messages.encode_simple(signature)
 
     def _signing_session(self, wallet_id: str, pin: str | None) -> tuple[ShareRecord, MpcServer]:
         """The device's record and its server, at the server's epoch (a refresh this device
