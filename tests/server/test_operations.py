@@ -114,3 +114,34 @@ def test_an_older_schema_is_upgraded_in_place(tmp_path: Path) -> None:
     assert "is at revision 0001" in stale.stderr
     upgraded = run_cli("server", "migrate", "--database", url, "--json")
     assert upgraded.stdout.strip() == '{"before": "0001", "after": "0005"}'
+
+
+def test_migration_0005_keeps_raw_signing_for_existing_wallets(tmp_path: Path) -> None:
+    """Wallets made before the spending policy signed raw hashes: they still may; a wallet
+    made after it may not unless its owner said so at creation."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from seedguard.server import db
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = db.engine(url)
+    config = db._alembic_config(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+        conn.execute(sa.text("INSERT INTO accounts (id, created) VALUES ('a', 0)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO mpc_wallets (id, account_id, status, epoch, created) "
+                "VALUES ('w', 'a', 'active', 0, 0)"
+            )
+        )
+    engine.dispose()
+    upgraded = run_cli("server", "migrate", "--database", url, "--json")
+    assert upgraded.stdout.strip() == '{"before": "0004", "after": "0005"}'
+    engine = db.engine(url)
+    with engine.connect() as conn:
+        raw = conn.execute(sa.text("SELECT raw_signing FROM mpc_wallets WHERE id = 'w'"))
+        assert raw.scalar_one() in (1, True)
+    engine.dispose()

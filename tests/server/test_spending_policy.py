@@ -174,7 +174,7 @@ def test_raw_hashes_are_refused_unless_allowed(sg_server: SeedguardServer, tmp_p
     assert len(signature) == 64
 
 
-def test_a_psbt_changed_after_the_device_hashed_it_gives_no_signature(
+def test_a_psbt_changed_after_the_user_confirmed_is_refused(
     sg_server: SeedguardServer, tmp_path: Path
 ) -> None:
     """The device (or malware on it) shows one transaction and sends the server another: the
@@ -196,6 +196,16 @@ def test_a_psbt_changed_after_the_device_hashed_it_gives_no_signature(
     secnonce, pubnonce = frost.nonce_gen(
         record.secshare, key.pubshares[DEVICE], key.output_key_of(child), item.sighash
     )
+    # The device says which sighash it computed (what the user confirmed): refused.
+    with pytest.raises(InputError, match="changed after it was shown"):
+        srv.sign_psbt(
+            wallet_id,
+            psbt.to_base64(tampered),
+            [(item.index, ids[0], pubnonce)],
+            {item.index: item.sighash},
+        )
+    # A client that leaves the sighash out gets a partial signature for the transaction the
+    # server read (the refusal consumed no nonce), useless for the one the device hashed.
     psigs = srv.sign_psbt(wallet_id, psbt.to_base64(tampered), [(item.index, ids[0], pubnonce)])
     pubnonces = [pubnonce, server_pubnonces[0]]
     session = key.session((DEVICE, SERVER), frost.nonce_agg(pubnonces), item.sighash, child)

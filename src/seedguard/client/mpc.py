@@ -85,15 +85,23 @@ class MpcServer:
         return unb64(self._post(f"/v1/mpc/wallets/{wallet_id}/sign", body)["psig"], "psig")
 
     def sign_psbt(
-        self, wallet_id: str, psbt_base64: str, inputs: list[tuple[int, str, bytes]]
+        self,
+        wallet_id: str,
+        psbt_base64: str,
+        inputs: list[tuple[int, str, bytes]],
+        sighashes: dict[int, bytes] | None = None,
     ) -> dict[int, bytes]:
         """The server's partial signatures for these inputs of the PSBT, by input index; the
         server recomputes every sighash and applies the wallet's policy (PendingError when
-        the spend waits for the delay)."""
-        body = {
-            "psbt": psbt_base64,
-            "inputs": [{"index": i, "nonce_id": n, "pubnonce": b64(p)} for i, n, p in inputs],
-        }
+        the spend waits for the delay). With `sighashes` (what the device computed and the
+        user confirmed), the server refuses an input whose sighash it computes differently."""
+        items: list[dict[str, Any]] = []
+        for index, nonce_id, pubnonce in inputs:
+            item: dict[str, Any] = {"index": index, "nonce_id": nonce_id, "pubnonce": b64(pubnonce)}
+            if sighashes and index in sighashes:
+                item["sighash"] = b64(sighashes[index])
+            items.append(item)
+        body = {"psbt": psbt_base64, "inputs": items}
         answer = self._post(f"/v1/mpc/wallets/{wallet_id}/psbt/sign", body)
         return {int(x["index"]): unb64(x["psig"], "psig") for x in answer["psigs"]}
 

@@ -277,6 +277,7 @@ class MpcWallets:
                 record.wallet_id,
                 encoded,
                 [(item.index, ids[n], device[n][1]) for n, item in enumerate(batch)],
+                {item.index: item.sighash for item in batch},
             )
             for n, item in enumerate(batch):
                 secnonce, pubnonce, child, message = device[n]

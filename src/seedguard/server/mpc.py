@@ -440,6 +440,7 @@ def sign_psbt(
     data: bytes,
     inputs: list[tuple[int, str, bytes]],
     events: list[Event],
+    expected: dict[int, bytes] | None = None,
 ) -> list[tuple[int, bytes]]:
     """Co-sign the wallet's inputs of a PSBT, from the PSBT alone: the server finds its inputs
     by deriving their keys, recomputes each sighash (the device sends none), and counts what
@@ -460,6 +461,13 @@ def sign_psbt(
         if index not in owned:
             raise Refused(
                 400, f"Input {index} is not this wallet's (its key is not one it derives)."
+            )
+    for index, digest in (expected or {}).items():
+        if index in owned and not hmac.compare_digest(digest, owned[index].sighash):
+            raise Refused(
+                400,
+                f"Input {index}'s sighash is not the one the device computed: the transaction "
+                "changed after it was shown. Nothing was signed.",
             )
     current = policy.load(conn, wallet_id, lock=True)
     policy.admit_spend(

@@ -86,6 +86,9 @@ class MpcPsbtInput(BaseModel):
     index: Annotated[int, Field(ge=0, le=10_000)]
     nonce_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
     pubnonce: B64
+    # The sighash the device computed (and the user confirmed the transaction of): the
+    # server refuses when its own differs, rather than sign a transaction nobody saw.
+    sighash: B64 | None = None
 
 
 class MpcPsbtIn(BaseModel):
@@ -320,10 +323,20 @@ def router(ctx: Context) -> APIRouter:
         except ValueError:
             raise Refused(400, "psbt is not base64.") from None
         inputs = [(i.index, i.nonce_id, unb64(i.pubnonce, "pubnonce", 66)) for i in body.inputs]
+        expected = {
+            i.index: unb64(i.sighash, "sighash", 32) for i in body.inputs if i.sighash is not None
+        }
         events: list[social.Event] = []
         with announced(events), database.transaction() as conn:
             signed = mpc.sign_psbt(
-                conn, settings, auth(conn, request, token), wallet_id, data, inputs, events
+                conn,
+                settings,
+                auth(conn, request, token),
+                wallet_id,
+                data,
+                inputs,
+                events,
+                expected,
             )
         server.mpc_signatures.inc(len(signed))
         return MpcPsbtOut(psigs=[MpcPsig(index=i, psig=b64(p)) for i, p in signed])
