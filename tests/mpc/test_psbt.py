@@ -204,3 +204,31 @@ def test_a_terminal_less_run_needs_yes(wallet: tuple[Path, str], tmp_path: Path)
     file.write_text(_funded_psbt(_group_key(home, wallet_id)))
     refused = _json(home, "mpc", "sign-psbt", "--wallet", wallet_id, str(file), code=2)
     assert "--yes" in refused["error"]
+
+
+def test_a_version_2_psbt_is_signed_and_stays_version_2(
+    wallet: tuple[Path, str], tmp_path: Path
+) -> None:
+    """BIP-370: the same spend as a version-2 PSBT (no global unsigned transaction; each
+    input's outpoint and sequence, each output's amount and script as fields) signs the same
+    inputs, comes back as version 2, and finalizes into the same transaction."""
+    home, wallet_id = wallet
+    key = _group_key(home, wallet_id)
+    unsigned = _funded_psbt(key)
+    v2 = psbt.load(unsigned.encode())
+    v2.version = 2
+    v2_file = tmp_path / "v2.psbt"
+    v2_file.write_text(psbt.to_base64(v2))
+    assert psbt.load(v2_file.read_bytes()).version == 2
+    raw_v2 = base64.b64decode(v2_file.read_text())
+    assert raw_v2[5:7] != b"\x01\x00"  # no global unsigned transaction (BIP-370)
+    v0_file = tmp_path / "v0.psbt"
+    v0_file.write_text(unsigned)
+    args = ("mpc", "sign-psbt", "--wallet", wallet_id)
+    signed = _json(home, *args, str(v2_file), "--yes", "--finalize")
+    reference = _json(home, *args, str(v0_file), "--yes", "--finalize")
+    assert sorted(signed["signed_inputs"]) == [0, 1]
+    assert psbt.load(signed["psbt"].encode()).version == 2
+    assert signed["txid"] == reference["txid"]
+    assert signed["fee"] == reference["fee"]
+    _independent_check(key, unsigned, bytes.fromhex(signed["tx"]))
