@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from seedguard import wallet
-from seedguard.cli import render
+from seedguard.cli import render, repair
 from seedguard.cli.render import emit_json, err, out
 from seedguard.cli.reveal import CLEAR_SCREEN
 from seedguard.cli.secrets_input import SecretInput
@@ -417,3 +417,8 @@ def from_qr(
         emit_json({"mnemonic": phrase})
         return
     out.print(render.words_table(phrase.split()))
+
+
+# --- seed repair ------------------------------------------------------------------------------
+
+app.command("repair")(repair.seed_repair)
