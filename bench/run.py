@@ -32,6 +32,7 @@ from mnemonic import Mnemonic
 from bench.backup import attack_cost, bench_guess_cost, bench_status, bench_verify
 from bench.common import Result, compare
 from bench.mpc import bench_mpc_server, bench_signing, mpc_results, mpc_table
+from bench.repair import bench_repair
 from bench.server import BARE_OPRF, Load, bench_server
 from bench.slip39 import bench_slip39
 from bench.startup import bench_startup
@@ -275,6 +276,7 @@ def main() -> int:
         bench_seed(rng, args.quick),
     ]
     results += bench_slip39(rng, args.quick)
+    results += bench_repair(args.quick)
     guess, guess_s = bench_guess_cost(args.quick)
     results += [
         guess,

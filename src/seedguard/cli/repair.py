@@ -6,6 +6,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from seedguard import wallet
 from seedguard.cli import render
@@ -135,7 +136,7 @@ def seed_repair(
     if list_only and not found_targets:
         _list(search, json_out)
         return
-    seconds_needed, rate = _estimate(search, jobs, json_out or estimate)
+    seconds_needed, rate = _estimate(search, jobs)
     if estimate:
         body = {"candidates": built.count, "survivors": built.survivors, "rate": rate,
                 "seconds": seconds_needed}  # fmt: skip
@@ -144,29 +145,23 @@ def seed_repair(
         else:
             _show_estimate(body)
         return
-    if seconds_needed > limit_seconds:
-        text = (
-            f"This search may take {render.duration(seconds_needed)} ({built.count:,} "
-            f"candidates at {rate:,.0f}/s), more than --max-time {max_time}"
-        )
-        if json_out or not (sys.stdin.isatty() and err.is_terminal):
-            raise InputError(text + ": raise --max-time, or narrow the damage.")
-        if not typer.confirm(text + ". Go on?", default=False, err=True):
-            raise typer.Exit(1)
+    _confirm_time(seconds_needed, limit_seconds, built.count, rate, max_time, json_out)
     path = runner.checkpoint_path("seed")
     start = runner.load_checkpoint(path, search_id, built.count) if resume else 0
     outcome = _run(search, start, jobs, find_all, path, search_id, built.count)
-    _finish(search, outcome, built.count, json_out, secret, path)
+    _finish(search, outcome, built.count, json_out, path)
 
 
-def _estimate(search: runner.PhraseSearch, jobs: int | None, quiet: bool) -> tuple[float, float]:
-    space_ = search.space
-    if space_.survivors < 2_000:
-        rate = 0.0
-        return 0.0, rate
+def _estimate(
+    search: runner.PhraseSearch | runner.PassphraseSearch, jobs: int | None
+) -> tuple[float, float]:
+    """(seconds for the whole space, candidates per second), measured for about a second;
+    (0, 0) for a space too small to be worth measuring."""
+    if search.space.survivors < 2_000:
+        return 0.0, 0.0
     with render.progress("Measuring the speed of this machine (a second)"):
         rate = runner.measure_rate(search, jobs, 1.0)
-    return (space_.count / rate if rate else float("inf")), rate
+    return (search.count / rate if rate else float("inf")), rate
 
 
 def _show_estimate(body: dict[str, Any]) -> None:
@@ -180,7 +175,7 @@ def _show_estimate(body: dict[str, Any]) -> None:
 
 
 def _run(
-    search: runner.PhraseSearch,
+    search: runner.PhraseSearch | runner.PassphraseSearch,
     start: int,
     jobs: int | None,
     find_all: bool,
@@ -223,30 +218,35 @@ def _run(
 
 
 def _finish(
-    search: runner.PhraseSearch,
+    search: runner.PhraseSearch | runner.PassphraseSearch,
     outcome: runner.Outcome,
     count: int,
     json_out: bool,
-    secret: str,
     path: Any,
+    key: str = "mnemonic",
 ) -> None:
     if outcome.interrupted:
         err.print(
             f"Stopped after {outcome.next_index:,} of {count:,} candidates; the checkpoint "
-            f"is in {path} (no words in it): run the same command with --resume."
+            f"is in {path} (no secret in it): run the same command with --resume."
         )
         raise typer.Exit(1)
     if outcome.complete or outcome.found:
         with _suppress_missing():
             path.unlink()
     first = outcome.found[0] if outcome.found else None
-    mnemonic = search.reveal(first.candidate) if first else None
-    proof = wallet.prove(mnemonic, secret, count=3) if mnemonic else None
+    revealed = search.reveal(first.candidate) if first else None
+    proof = None
+    if revealed is not None:
+        if isinstance(search, runner.PassphraseSearch):
+            proof = wallet.prove(search.mnemonic, revealed, count=3)
+        else:
+            proof = wallet.prove(revealed, search.passphrase, count=3)
     if json_out:
         emit_json(
             {
                 "found": first is not None,
-                "mnemonic": mnemonic,
+                key: revealed,
                 "fingerprint": proof.fingerprint if proof else None,
                 "derivation": first.match.derivation if first and first.match else None,
                 "candidates": count,
@@ -256,22 +256,113 @@ def _finish(
                    if len(outcome.found) > 1 else {}),
             }
         )  # fmt: skip
-    elif first is not None and proof is not None and mnemonic is not None:
+    elif first is not None and proof is not None and revealed is not None:
         where = first.match.derivation if first.match else ""
         took = render.duration(outcome.seconds)
         out.print(
             f"[bold green]Found[/] after {outcome.checked:,} candidates ({took}), at {where}:"
         )
-        out.print(render.words_table(mnemonic.split()))
+        if key == "mnemonic":
+            out.print(render.words_table(revealed.split()))
+        else:
+            out.print(f"The passphrase: [bold]{escape(revealed)}[/]")
         render.show_proof(proof)
         for other in outcome.found[1:]:
-            out.print("Also matching: " + search.reveal(other.candidate))
+            out.print("Also matching: " + escape(search.reveal(other.candidate)))
     else:
         out.print(
             f"Not found: all {count:,} candidates were tried ({render.duration(outcome.seconds)}). "
-            "Widen the damage (--typos, --swaps, ?), or check the target."
+            "Widen the search (--typos, wildcards, ?), or check the target."
         )
     if first is None:
+        raise typer.Exit(1)
+
+
+def seed_repair_passphrase(
+    typos: Annotated[
+        int, typer.Option("--typos", help="At most N typos on each remembered candidate (0-2).")
+    ] = 0,
+    address: Annotated[
+        list[str] | None, typer.Option("--address", help="An address of the wallet (repeatable).")
+    ] = None,
+    address_limit: Annotated[
+        int, typer.Option("--address-limit", help="Receive and change addresses tried per type.")
+    ] = 10,
+    xpub: Annotated[
+        list[str] | None,
+        typer.Option("--xpub", "--ypub", "--zpub", help="An account key of the wallet."),
+    ] = None,
+    fingerprint: Annotated[
+        list[str] | None, typer.Option("--fingerprint", help="The wallet's fingerprint (hex).")
+    ] = None,
+    registered: Annotated[
+        bool, typer.Option("--registered", help="Every fingerprint the backup registry knows.")
+    ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", help="Processes (default: all cores).")
+    ] = None,
+    estimate: Annotated[bool, typer.Option("--estimate", help="Only estimate the work.")] = False,
+    max_time: Annotated[
+        str, typer.Option("--max-time", help="Ask (or, with --json, refuse) beyond this: 1h, 30m.")
+    ] = "1h",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Find a half-remembered BIP-39 passphrase of a known phrase.
+
+    Line 1 (or the first prompt): the phrase; line 2: what you remember of the passphrase,
+    as a pattern: {Correct|correct} alternatives, %d %a %A %s wildcards (%1,3d: one to three
+    digits). --typos adds case changes, a character deleted, inserted, replaced by a
+    neighbouring key, two exchanged, a repeated key, caps lock.
+    """
+    from seedguard.mnemonic import bip39
+    from seedguard.repair import passphrase as patterns
+
+    if jobs is not None and not 1 <= jobs <= 1024:
+        raise UsageError(f"--jobs must be 1 to 1024, not {jobs}.")
+    limit_seconds = render.parse_duration(max_time)
+    found_targets = _targets(address, xpub, fingerprint, registered, address_limit)
+    if not found_targets and not estimate:
+        raise UsageError(
+            "Give a target (--address, --xpub, --fingerprint or --registered): without one "
+            "a repair cannot tell which passphrase opens your wallet."
+        )
+    inp = SecretInput()
+    phrase = bip39.validate(inp.read("recovery phrase", "Recovery phrase (hidden): ")).mnemonic
+    pattern = inp.read("passphrase pattern", "What you remember of the passphrase (hidden): ")
+    built = patterns.Space(pattern, typos)
+    search = runner.PassphraseSearch(built, targets.Matcher(found_targets), phrase)
+    search_id = runner.describe(
+        "passphrase", phrase, pattern, str(typos), found_targets.describe(), str(address_limit)
+    )
+    seconds_needed, rate = _estimate(search, jobs)
+    if estimate:
+        body = {"candidates": built.count, "survivors": built.count, "rate": rate,
+                "seconds": seconds_needed}  # fmt: skip
+        if json_out:
+            emit_json(body)
+        else:
+            _show_estimate(body)
+        return
+    _confirm_time(seconds_needed, limit_seconds, built.count, rate, max_time, json_out)
+    path = runner.checkpoint_path("passphrase")
+    start = runner.load_checkpoint(path, search_id, built.count) if resume else 0
+    outcome = _run(search, start, jobs, False, path, search_id, built.count)
+    _finish(search, outcome, built.count, json_out, path, key="passphrase")
+
+
+def _confirm_time(
+    seconds_needed: float, limit: float, count: int, rate: float, max_time: str, json_out: bool
+) -> None:
+    if seconds_needed <= limit:
+        return
+    text = (
+        f"This search may take {render.duration(seconds_needed)} ({count:,} "
+        f"candidates at {rate:,.0f}/s), more than --max-time {max_time}"
+    )
+    if json_out or not (sys.stdin.isatty() and err.is_terminal):
+        raise InputError(text + ": raise --max-time, or narrow the search.")
+    if not typer.confirm(text + ". Go on?", default=False, err=True):
         raise typer.Exit(1)
 
 
@@ -297,4 +388,3 @@ class _suppress_missing:
 
     def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
         return kind is not None and issubclass(kind, FileNotFoundError)
-

@@ -422,3 +422,4 @@ def from_qr(
 # --- seed repair ------------------------------------------------------------------------------
 
 app.command("repair")(repair.seed_repair)
+app.command("repair-passphrase")(repair.seed_repair_passphrase)

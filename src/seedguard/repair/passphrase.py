@@ -1,0 +1,221 @@
+"""Candidate passphrases (or passwords) from what the user remembers.
+
+The pattern: literal text, `{Correct|correct}` alternatives for a part, and wildcards for
+characters: `%d` a digit, `%a` a lowercase letter, `%A` an uppercase one, `%s` a symbol
+(printable ASCII punctuation or a space), with a count as `%2d` or a range as `%1,3d`; `%%` is
+a percent sign, `\\{`, `\\}` and `\\|` are literal braces and bars.
+
+On each candidate the pattern gives, a typo model (`typos` at most): one character's case
+changed, one deleted, one inserted, one replaced by a neighbouring key, two neighbours
+exchanged, one key repeated, and the whole text typed with caps lock on. Candidates come in
+order of the number of typos, duplicates removed; each has an index (the checkpoint).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from seedguard.errors import InputError, UsageError
+from seedguard.repair.words import _keyboard
+
+CLASSES = {
+    "d": string.digits,
+    "a": string.ascii_lowercase,
+    "A": string.ascii_uppercase,
+    "s": string.punctuation + " ",
+}
+INSERTABLE = string.ascii_letters + string.digits + string.punctuation + " "
+MAX_BASE = 5_000_000
+MAX_TOTAL = 500_000_000
+
+
+def _parts(pattern: str) -> list[list[str]]:
+    """The pattern as a list of parts, each the list of strings it may be."""
+    parts: list[list[str]] = []
+    literal: list[str] = []
+    i = 0
+
+    def flush() -> None:
+        if literal:
+            parts.append(["".join(literal)])
+            literal.clear()
+
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "{}|\\%":
+            literal.append(pattern[i + 1])
+            i += 2
+            continue
+        if ch == "{":
+            end = i + 1
+            options, current = [], []
+            while end < len(pattern) and pattern[end] != "}":
+                if pattern[end] == "\\" and end + 1 < len(pattern):
+                    current.append(pattern[end + 1])
+                    end += 2
+                    continue
+                if pattern[end] == "|":
+                    options.append("".join(current))
+                    current = []
+                else:
+                    current.append(pattern[end])
+                end += 1
+            if end >= len(pattern):
+                raise InputError(
+                    "A { in the pattern is not closed: write {one|two}, or \\{ for a brace."
+                )
+            options.append("".join(current))
+            flush()
+            parts.append(list(dict.fromkeys(options)))
+            i = end + 1
+            continue
+        if ch == "}" or ch == "|":
+            raise InputError(f"A {ch} outside {{...}}: write \\{ch} for the character itself.")
+        if ch == "%":
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "%":
+                literal.append("%")
+                i = j + 1
+                continue
+            digits = ""
+            while j < len(pattern) and (pattern[j].isdigit() or pattern[j] == ","):
+                digits += pattern[j]
+                j += 1
+            if j >= len(pattern) or pattern[j] not in CLASSES:
+                raise InputError(
+                    "A % in the pattern must be followed by d, a, A or s (with a count like "
+                    "%2d or %1,3d), or be written %%."
+                )
+            low, _, high = digits.partition(",")
+            try:
+                lo = int(low) if low else 1
+                hi = int(high) if high else lo
+            except ValueError:
+                raise InputError(f"%{digits}{pattern[j]}: write a count as %2d or %1,3d.") from None
+            if not 0 <= lo <= hi <= 8:
+                raise InputError(f"%{digits}{pattern[j]}: a count from 0 to 8, low to high.")
+            chars = CLASSES[pattern[j]]
+            flush()
+            parts.append(
+                ["".join(p) for n in range(lo, hi + 1) for p in itertools.product(chars, repeat=n)]
+            )
+            i = j + 1
+            continue
+        literal.append(ch)
+        i += 1
+    flush()
+    return parts or [[""]]
+
+
+def _one_typo(text: str) -> Iterator[str]:
+    """Every text one typo away, in a fixed order (duplicates included)."""
+    if any(c.isalpha() for c in text):
+        yield text.swapcase()  # caps lock
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            yield text[:i] + ch.swapcase() + text[i + 1 :]
+    for i in range(len(text)):
+        yield text[:i] + text[i + 1 :]
+    for i in range(len(text) - 1):
+        yield text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+    for i, ch in enumerate(text):
+        yield text[:i] + ch + text[i:]  # a key repeated
+    keys = _keyboard()
+    for i, ch in enumerate(text):
+        for other in sorted(keys.get(ch.lower(), ())):
+            yield text[:i] + (other.upper() if ch.isupper() else other) + text[i + 1 :]
+    for i in range(len(text) + 1):
+        for ch in INSERTABLE:
+            yield text[:i] + ch + text[i:]
+
+
+@dataclass
+class Space:
+    """Candidates by index: every pattern expansion, then each one's typos (one, then two)."""
+
+    pattern: str
+    typos: int = 0
+    count: int = 0
+    _parts: list[list[str]] = field(default_factory=list, repr=False)
+    _base: int = 0
+    _levels: list[list[int]] = field(default_factory=list, repr=False)  # per level: cumulative
+    _starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.typos <= 2:
+            raise UsageError(f"--typos must be 0, 1 or 2, not {self.typos}.")
+        self._parts = _parts(self.pattern)
+        base = 1
+        for p in self._parts:
+            base *= len(p)
+        if base > MAX_BASE:
+            raise UsageError(
+                f"The pattern expands to {base:,} passphrases: narrow its wildcards (at most "
+                f"{MAX_BASE:,})."
+            )
+        self._base = base
+        self._starts = [0]
+        total = base
+        self._levels = []
+        for level in range(1, self.typos + 1):
+            cumulative = []
+            running = 0
+            for b in range(base):
+                running += len(self._variants(self._expand(b), level))
+                cumulative.append(running)
+                if total + running > MAX_TOTAL:
+                    raise UsageError(
+                        f"More than {MAX_TOTAL:,} candidates: lower --typos or narrow the pattern."
+                    )
+            self._starts.append(total)
+            self._levels.append(cumulative)
+            total += running
+        self.count = total
+
+    def _expand(self, index: int) -> str:
+        out = []
+        for part in reversed(self._parts):
+            index, digit = divmod(index, len(part))
+            out.append(part[digit])
+        return "".join(reversed(out))
+
+    def _variants(self, text: str, level: int) -> list[str]:
+        seen = {text}
+        current = [text]
+        for _ in range(level):
+            nxt = []
+            for t in current:
+                for v in _one_typo(t):
+                    if v not in seen:
+                        seen.add(v)
+                        nxt.append(v)
+            current = nxt
+        return current
+
+    @property
+    def survivors(self) -> int:
+        return self.count
+
+    def valid(self, start: int, stop: int) -> Iterator[tuple[int, str]]:
+        stop = min(stop, self.count)
+        index = start
+        while index < stop:
+            if index < self._base:
+                yield index, self._expand(index)
+                index += 1
+                continue
+            level = bisect.bisect_right(self._starts, index) - 1
+            offset = index - self._starts[level]
+            cumulative = self._levels[level - 1]
+            b = bisect.bisect_right(cumulative, offset)
+            before = cumulative[b - 1] if b else 0
+            variants = self._variants(self._expand(b), level)
+            for k in range(offset - before, len(variants)):
+                if index >= stop:
+                    return
+                yield index, variants[k]
+                index += 1
