@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,9 @@ from seedguard.cli import render
 from seedguard.cli.render import emit_json, err, out
 from seedguard.cli.secrets_input import SecretInput
 from seedguard.errors import InputError, UsageError
-from seedguard.repair import grammar, runner, space, targets
+
+if TYPE_CHECKING:  # loaded when a repair runs: `seed check` starts without them
+    from seedguard.repair import runner, space, targets
 
 DAMAGED_PROMPT = "Damaged phrase, ? for an unknown word (hidden): "
 LIST_CAP = 1000
@@ -26,6 +28,8 @@ def _targets(
     registered: bool,
     address_limit: int,
 ) -> targets.Targets:
+    from seedguard.repair import targets
+
     if not 1 <= address_limit <= 1000:
         raise UsageError(f"--address-limit must be 1 to 1000, not {address_limit}.")
     found = targets.build(address or [], xpub or [], fingerprint or [], address_limit)
@@ -104,6 +108,8 @@ def seed_repair(
     for an unknown one, ab* for a word known by its first letters, {one|two} for one of a
     few. Exit 0 when found, 1 when the space was exhausted without a match.
     """
+    from seedguard.repair import grammar, runner, space, targets
+
     for name, value in (("missing", missing), ("extra", extra), ("swaps", swaps),
                         ("adjacent-swaps", adjacent_swaps), ("typos", typos),
                         ("big-typos", big_typos)):  # fmt: skip
@@ -157,6 +163,8 @@ def _estimate(
 ) -> tuple[float, float]:
     """(seconds for the whole space, candidates per second), measured for about a second;
     (0, 0) for a space too small to be worth measuring."""
+    from seedguard.repair import runner
+
     if search.space.survivors < 2_000:
         return 0.0, 0.0
     with render.progress("Measuring the speed of this machine (a second)"):
@@ -183,6 +191,8 @@ def _run(
     search_id: str,
     count: int,
 ) -> runner.Outcome:
+    from seedguard.repair import runner
+
     def save(index: int) -> None:
         runner.save_checkpoint(path, search_id, index, count)
 
@@ -225,6 +235,8 @@ def _finish(
     path: Any,
     key: str = "mnemonic",
 ) -> None:
+    from seedguard.repair import runner
+
     if outcome.interrupted:
         err.print(
             f"Stopped after {outcome.next_index:,} of {count:,} candidates; the checkpoint "
@@ -317,6 +329,7 @@ def seed_repair_passphrase(
     """
     from seedguard.mnemonic import bip39
     from seedguard.repair import passphrase as patterns
+    from seedguard.repair import runner, targets
 
     if jobs is not None and not 1 <= jobs <= 1024:
         raise UsageError(f"--jobs must be 1 to 1024, not {jobs}.")
@@ -367,6 +380,8 @@ def _confirm_time(
 
 
 def _list(search: runner.PhraseSearch, json_out: bool) -> None:
+    from seedguard.repair import runner
+
     outcome = runner.run(search, 0, 1, True, list_limit=LIST_CAP)
     phrases = [search.reveal(c) for c in outcome.listed]
     if json_out:
