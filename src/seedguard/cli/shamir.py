@@ -302,3 +302,59 @@ def combine(
     else:
         out.print(f"Master secret: {value['master_secret']}")
     out.print(f"Wallet fingerprint: [bold cyan]{value['fingerprint']}[/]")
+
+
+# --- shamir repair ----------------------------------------------------------------------------
+
+
+@app.command("repair")
+def repair(
+    others: Annotated[
+        int,
+        typer.Option("--others", help="Also read N other shares of the group (a second check)."),
+    ] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Repair a share with one wrong word, or up to two unknown ones (?), by its checksum.
+
+    The share comes from a hidden prompt or stdin (line 1); with --others N, N more shares
+    of the same group follow, one per line. Exit 0 when exactly one share fits, 1 when none
+    or several do.
+    """
+    from seedguard.repair import shares as share_repair
+
+    if not 0 <= others <= 16:
+        raise UsageError(f"--others must be 0 to 16, not {others}.")
+    inp = SecretInput()
+    damaged = inp.read("share", "Damaged share, ? for an unknown word (hidden): ")
+    given = [inp.read("share", f"Other share {n + 1} (hidden): ") for n in range(others)]
+    result = share_repair.repair(damaged, given)
+    found = len(result.shares) == 1
+    if json_out:
+        emit_json(
+            {
+                "found": found,
+                "share": result.shares[0] if found else None,
+                "positions": list(result.positions),
+                "fitting": len(result.shares),
+                "candidates": result.candidates,
+                "checked": result.checked,
+                "seconds": round(result.seconds, 3),
+            }
+        )
+    elif found:
+        where = ", ".join(str(p) for p in result.positions) or "none: the share was right"
+        out.print(f"[bold green]Repaired[/] (word {where}):")
+        out.print(render.words_table(result.shares[0].split(), columns=4))
+    elif result.shares:
+        err.print(
+            f"{len(result.shares)} shares fit: give another share of the group with --others "
+            "to tell them apart."
+        )
+    else:
+        err.print(
+            "No share fits: more words are wrong than the checksum can repair; check the "
+            "written share word by word."
+        )
+    if not found:
+        raise typer.Exit(1)
