@@ -5,6 +5,8 @@ that the module on disk is what this writes.
 Why generated: LLVM vectorizes numba's loop over candidates (AVX-512 or AVX2 lanes) only when
 its body is straight-line code with no inner loop, and numba caches compiled code only for a
 function defined in a real source file, so the 80 rounds are written out here once.
+numba's cache does not follow pbkdf2's call into the generated module: after changing it,
+remove src/seedguard/repair/__pycache__ so that both are compiled again.
 """
 
 from __future__ import annotations
