@@ -15,7 +15,7 @@ from functools import cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from seedguard.mnemonic.bip39 import Wordlist, wordlist
+from seedguard.mnemonic.bip39 import Wordlist, _common_prefix, wordlist
 
 _ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -59,15 +59,6 @@ def confusable(a: str, b: str) -> bool:
         return True
     short, long_ = sorted((a, b), key=len)
     return len(long_) - len(short) <= 2 and len(short) >= 3 and long_.endswith(short)
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def close_words(token: str, wl: Wordlist, distance: int = 2) -> tuple[int, ...]:
