@@ -20,6 +20,24 @@ if TYPE_CHECKING:  # loaded when a repair runs: `seed check` starts without them
 DAMAGED_PROMPT = "Damaged phrase, ? for an unknown word (hidden): "
 LIST_CAP = 1000
 
+# The targets, the same for a phrase and a passphrase search.
+AddressOpt = Annotated[
+    list[str] | None, typer.Option("--address", help="An address of the wallet (repeatable).")
+]
+AddressLimitOpt = Annotated[
+    int, typer.Option("--address-limit", help="Receive and change addresses tried per type.")
+]
+AccountKeyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--xpub", "--ypub", "--zpub", help="An account key of the wallet."),
+]
+FingerprintOpt = Annotated[
+    list[str] | None, typer.Option("--fingerprint", help="The wallet's fingerprint (hex).")
+]
+RegisteredOpt = Annotated[
+    bool, typer.Option("--registered", help="Every fingerprint the backup registry knows.")
+]
+
 
 def _targets(
     address: list[str] | None,
@@ -63,22 +81,11 @@ def seed_repair(
     big_typos: Annotated[
         int, typer.Option("--big-typos", help="At most N words that may be any word.")
     ] = 0,
-    address: Annotated[
-        list[str] | None, typer.Option("--address", help="An address of the wallet (repeatable).")
-    ] = None,
-    address_limit: Annotated[
-        int, typer.Option("--address-limit", help="Receive and change addresses tried per type.")
-    ] = 10,
-    xpub: Annotated[
-        list[str] | None,
-        typer.Option("--xpub", "--ypub", "--zpub", help="An account key of the wallet."),
-    ] = None,
-    fingerprint: Annotated[
-        list[str] | None, typer.Option("--fingerprint", help="The wallet's fingerprint (hex).")
-    ] = None,
-    registered: Annotated[
-        bool, typer.Option("--registered", help="Every fingerprint the backup registry knows.")
-    ] = False,
+    address: AddressOpt = None,
+    address_limit: AddressLimitOpt = 10,
+    xpub: AccountKeyOpt = None,
+    fingerprint: FingerprintOpt = None,
+    registered: RegisteredOpt = False,
     passphrase: Annotated[
         bool, typer.Option("--passphrase", help="The wallet has a passphrase (stdin: line 2).")
     ] = False,
@@ -131,7 +138,7 @@ def seed_repair(
     damage = space.Damage(
         length, missing, extra, swaps, adjacent_swaps, unscramble, typos, big_typos
     )
-    with render.progress("Laying out the candidates") as _:
+    with render.progress("Laying out the candidates"):
         built = space.build(slots, wl, damage)
     matcher = targets.Matcher(found_targets) if found_targets else None
     search = runner.PhraseSearch(built, matcher, secret)
@@ -244,8 +251,7 @@ def _finish(
         )
         raise typer.Exit(1)
     if outcome.complete or outcome.found:
-        with _suppress_missing():
-            path.unlink()
+        path.unlink(missing_ok=True)
     first = outcome.found[0] if outcome.found else None
     revealed = search.reveal(first.candidate) if first else None
     proof = None
@@ -294,22 +300,11 @@ def seed_repair_passphrase(
     typos: Annotated[
         int, typer.Option("--typos", help="At most N typos on each remembered candidate (0-2).")
     ] = 0,
-    address: Annotated[
-        list[str] | None, typer.Option("--address", help="An address of the wallet (repeatable).")
-    ] = None,
-    address_limit: Annotated[
-        int, typer.Option("--address-limit", help="Receive and change addresses tried per type.")
-    ] = 10,
-    xpub: Annotated[
-        list[str] | None,
-        typer.Option("--xpub", "--ypub", "--zpub", help="An account key of the wallet."),
-    ] = None,
-    fingerprint: Annotated[
-        list[str] | None, typer.Option("--fingerprint", help="The wallet's fingerprint (hex).")
-    ] = None,
-    registered: Annotated[
-        bool, typer.Option("--registered", help="Every fingerprint the backup registry knows.")
-    ] = False,
+    address: AddressOpt = None,
+    address_limit: AddressLimitOpt = 10,
+    xpub: AccountKeyOpt = None,
+    fingerprint: FingerprintOpt = None,
+    registered: RegisteredOpt = False,
     jobs: Annotated[
         int | None, typer.Option("--jobs", help="Processes (default: all cores).")
     ] = None,
@@ -395,11 +390,3 @@ def _list(search: runner.PhraseSearch, json_out: bool) -> None:
         out.print(phrase)
     if outcome.survivors > len(phrases):
         err.print(f"… {outcome.survivors - len(phrases):,} more: give a target to search them.")
-
-
-class _suppress_missing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
-        return kind is not None and issubclass(kind, FileNotFoundError)

@@ -236,7 +236,6 @@ def run(
             with context.Pool(jobs, initializer=_init, initargs=(search,)) as pool:
                 consume(pool.imap(_work, ranges()))
                 pool.terminate()
-        outcome.complete = outcome.next_index >= end or bool(outcome.found and not find_all)
         outcome.complete = outcome.next_index >= end
     except (KeyboardInterrupt, Interrupted):
         outcome.interrupted = True

@@ -83,7 +83,6 @@ def parse_address(text: str) -> AddressTarget:
                 )
         return AddressTarget(text, "ethereum", bytes.fromhex(body), 60)
     from embit import script
-    from embit.networks import NETWORKS
 
     try:
         spk = script.address_to_scriptpubkey(text)
@@ -97,7 +96,6 @@ def parse_address(text: str) -> AddressTarget:
     lowered = text.lower()
     mainnet = lowered.startswith("bc1") or text[0] in "13"
     coin = 0 if mainnet else 1
-    del NETWORKS
     if kind == "p2pkh":
         return AddressTarget(text, kind, data[3:23], coin)
     if kind == "p2sh":
