@@ -138,6 +138,16 @@ def test_a_typo_by_an_ethereum_address() -> None:
     assert _count(" ".join(words), damage) == expected
 
 
+def test_close_words_are_close_both_ways() -> None:
+    """A word miswritten as another valid word is found from the one written: the relation is
+    symmetric (it was not for a three-letter word two edits from a longer one)."""
+    wl = bip39.wordlist("english")
+    sample = random.sample(range(2048), 150) + [wl.words.index(w) for w in ("act", "actor")]
+    for a in sample:
+        for b in close_words(wl.words[a], wl):
+            assert a in close_words(wl.words[b], wl), (wl.words[a], wl.words[b])
+
+
 def test_a_misspelled_word_is_repaired_from_close_words() -> None:
     phrase = _distinct_phrase()
     words = phrase.split()

@@ -21,6 +21,7 @@ from seedguard.backup import Backups, LocationResult, bip39_payload, password_po
 from seedguard.backup.health import BackupHealth
 from seedguard.backup.recovery_key import from_words, to_words
 from seedguard.cli import render
+from seedguard.cli import repair as repair_cli
 from seedguard.cli.render import emit_json, err, out, progress
 from seedguard.cli.reveal import reveal_words
 from seedguard.cli.secrets_input import SecretInput
@@ -744,3 +745,8 @@ def remove_recovery_key(
         ):
             raise typer.Exit(1)
     _slot_change(backup_id, None, json_out, "removed")
+
+
+# --- repair-password --------------------------------------------------------------------------
+
+app.command("repair-password")(repair_cli.backup_repair_password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -166,13 +167,13 @@ def seed_repair(
 
 
 def _estimate(
-    search: runner.PhraseSearch | runner.PassphraseSearch, jobs: int | None
+    search: runner.Search, jobs: int | None, smallest: int = 2_000
 ) -> tuple[float, float]:
     """(seconds for the whole space, candidates per second), measured for about a second;
-    (0, 0) for a space too small to be worth measuring."""
+    (0, 0) for a space (of fewer than `smallest` to derive) too small to be worth measuring."""
     from seedguard.repair import runner
 
-    if search.space.survivors < 2_000:
+    if search.space.survivors < smallest:  # type: ignore[attr-defined]
         return 0.0, 0.0
     with render.progress("Measuring the speed of this machine (a second)"):
         rate = runner.measure_rate(search, jobs, 1.0)
@@ -190,7 +191,7 @@ def _show_estimate(body: dict[str, Any]) -> None:
 
 
 def _run(
-    search: runner.PhraseSearch | runner.PassphraseSearch,
+    search: runner.Search,
     start: int,
     jobs: int | None,
     find_all: bool,
@@ -234,6 +235,18 @@ def _run(
         return runner.run(search, start, jobs, find_all, on_progress=progress, on_checkpoint=save)
 
 
+def _settle(outcome: runner.Outcome, count: int, path: Any) -> None:
+    """Stopped: say where the checkpoint is (exit 1). Done or found: the checkpoint goes."""
+    if outcome.interrupted:
+        err.print(
+            f"Stopped after {outcome.next_index:,} of {count:,} candidates; the checkpoint "
+            f"is in {path} (no secret in it): run the same command with --resume."
+        )
+        raise typer.Exit(1)
+    if outcome.complete or outcome.found:
+        path.unlink(missing_ok=True)
+
+
 def _finish(
     search: runner.PhraseSearch | runner.PassphraseSearch,
     outcome: runner.Outcome,
@@ -244,14 +257,7 @@ def _finish(
 ) -> None:
     from seedguard.repair import runner
 
-    if outcome.interrupted:
-        err.print(
-            f"Stopped after {outcome.next_index:,} of {count:,} candidates; the checkpoint "
-            f"is in {path} (no secret in it): run the same command with --resume."
-        )
-        raise typer.Exit(1)
-    if outcome.complete or outcome.found:
-        path.unlink(missing_ok=True)
+    _settle(outcome, count, path)
     first = outcome.found[0] if outcome.found else None
     revealed = search.reveal(first.candidate) if first else None
     proof = None
@@ -390,3 +396,116 @@ def _list(search: runner.PhraseSearch, json_out: bool) -> None:
         out.print(phrase)
     if outcome.survivors > len(phrases):
         err.print(f"… {outcome.survivors - len(phrases):,} more: give a target to search them.")
+
+
+IdOpt = Annotated[
+    str | None,
+    typer.Option("--id", metavar="ID", help="The backup id (a unique prefix will do)."),
+]
+
+
+def backup_repair_password(
+    location: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            metavar="LOCATION",
+            help="Where the backup is: a folder, s3://, webdav+https://, or one backup file.",
+        ),
+    ],
+    backup_id: IdOpt = None,
+    typos: Annotated[
+        int, typer.Option("--typos", help="At most N typos on each remembered candidate (0-2).")
+    ] = 0,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", help="Processes (default: cores / the backup's Argon2id lanes)."),
+    ] = None,
+    estimate: Annotated[bool, typer.Option("--estimate", help="Only estimate the work.")] = False,
+    max_time: Annotated[
+        str, typer.Option("--max-time", help="Ask (or, with --json, refuse) beyond this: 1h, 30m.")
+    ] = "1h",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Find a half-remembered password of an offline backup.
+
+    Line 1 of stdin (or the hidden prompt): what you remember of the password, as a pattern:
+    {Correct|correct} alternatives, %d %a %A %s wildcards (%1,3d: one to three digits);
+    --typos adds case changes, a character deleted, inserted, replaced by a neighbouring key,
+    two exchanged, a repeated key, caps lock. Every guess costs one Argon2id run (about a
+    second with the default settings): a search of typos, not of every password. A
+    server-hardened backup is refused: each guess would spend one of its limited attempts.
+    Exit 0 when found, 1 when no candidate opens the backup.
+    """
+    from seedguard.backup import Backups
+    from seedguard.envelope import Password, open_envelope
+    from seedguard.repair import passphrase as patterns
+    from seedguard.repair import password as passwords
+    from seedguard.repair import runner
+
+    if jobs is not None and not 1 <= jobs <= 1024:
+        raise UsageError(f"--jobs must be 1 to 1024, not {jobs}.")
+    limit_seconds = render.parse_duration(max_time)
+    with render.progress("Reading the backup"):
+        found = Backups().find(location, backup_id)
+    header = found.header
+    passwords.check_offline(header)  # refused before the user types anything
+    inp = SecretInput()
+    pattern = inp.read("password pattern", "What you remember of the password (hidden): ")
+    built = patterns.Space(pattern, typos)
+    search = passwords.PasswordSearch(built, header)
+    jobs = jobs or passwords.default_jobs(header)
+    search_id = runner.describe(
+        "password", header.backup_id, hashlib.sha256(found.data).hexdigest(), pattern, str(typos)
+    )
+    seconds_needed, rate = _estimate(search, jobs, smallest=0)
+    if estimate:
+        body = {"candidates": built.count, "survivors": built.count, "rate": rate,
+                "seconds": seconds_needed}  # fmt: skip
+        if json_out:
+            emit_json(body)
+        else:
+            _show_estimate(body)
+        return
+    _confirm_time(seconds_needed, limit_seconds, built.count, rate, max_time, json_out)
+    path = runner.checkpoint_path("password")
+    start = runner.load_checkpoint(path, search_id, built.count) if resume else 0
+    outcome = _run(search, start, jobs, False, path, search_id, built.count)
+    _settle(outcome, built.count, path)
+    first = outcome.found[0] if outcome.found else None
+    revealed = first.candidate if first else None
+    fingerprint = None
+    if revealed is not None:  # the payload checked too, not only the slot
+        opened = open_envelope(found.data, Password(revealed))
+        fingerprint = getattr(opened.payload, "fingerprint", None)
+    if json_out:
+        emit_json(
+            {
+                "found": revealed is not None,
+                "password": revealed,
+                "backup_id": header.backup_id,
+                "fingerprint": fingerprint,
+                "candidates": built.count,
+                "checked": outcome.checked,
+                "seconds": round(outcome.seconds, 3),
+            }
+        )
+    elif revealed is not None:
+        took = render.duration(outcome.seconds)
+        out.print(f"[bold green]Found[/] after {outcome.checked:,} candidates ({took}).")
+        out.print(f"The password of backup {render.short_id(header.backup_id)}: "
+                  f"[bold]{escape(revealed)}[/]")  # fmt: skip
+        held = f"; it holds wallet [cyan]{fingerprint}[/]" if fingerprint else ""
+        out.print(f"It opens the backup and its content is intact{held}.")
+        out.print(
+            "Write it down now, or change it to one you will remember "
+            "(seedguard backup change-password)."
+        )
+    else:
+        out.print(
+            f"Not found: none of the {built.count:,} candidates opens the backup "
+            f"({render.duration(outcome.seconds)}). Widen the pattern or --typos."
+        )
+    if revealed is None:
+        raise typer.Exit(1)

@@ -23,6 +23,7 @@ from seedguard.envelope.sealing import (
     inspect,
     new_backup_id,
     open_envelope,
+    password_unwraps,
     seal,
 )
 
@@ -46,5 +47,6 @@ __all__ = [
     "inspect",
     "new_backup_id",
     "open_envelope",
+    "password_unwraps",
     "seal",
 ]

@@ -449,6 +449,18 @@ def open_envelope(
     return Opened(header, payloads.decode(plain, header.kind), data_key, kek, kek_slot)
 
 
+def password_unwraps(header: Header, password: Password, hook: KdfHook = _no_hook) -> bool:
+    """True when `password` unwraps one of the header's offline password slots: one Argon2id
+    run per slot with the slot's own parameters, no server asked. What a password repair
+    tries per candidate; `open_envelope` still checks the payload of the one that fits."""
+    return any(
+        _unwrap(_password_kek(password, slot.salt, slot.kdf, hook), slot, header.backup_id)
+        is not None
+        for slot in header.slots
+        if isinstance(slot, PasswordSlot)
+    )
+
+
 def _unwrap(
     kek: bytes, slot: PasswordSlot | RecoverySlot | ServerSlot, backup_id: str
 ) -> bytes | None:

@@ -144,6 +144,7 @@ class Space:
     _base: int = 0
     _levels: list[list[int]] = field(default_factory=list, repr=False)  # per level: cumulative
     _starts: list[int] = field(default_factory=list, repr=False)
+    _memo: tuple[tuple[int, int], list[str]] = field(default=((-1, -1), []), repr=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.typos <= 2:
@@ -213,7 +214,9 @@ class Space:
             cumulative = self._levels[level - 1]
             b = bisect.bisect_right(cumulative, offset)
             before = cumulative[b - 1] if b else 0
-            variants = self._variants(self._expand(b), level)
+            if self._memo[0] != (b, level):  # the next call most often wants the same list
+                self._memo = ((b, level), self._variants(self._expand(b), level))
+            variants = self._memo[1]
             for k in range(offset - before, len(variants)):
                 if index >= stop:
                     return

@@ -63,7 +63,7 @@ def confusable(a: str, b: str) -> bool:
 
 def close_words(token: str, wl: Wordlist, distance: int = 2) -> tuple[int, ...]:
     """Indices of the words `token` may have been, closest first, the token itself excluded:
-    edit distance up to `distance` (1 for tokens of three letters or fewer), and the
+    edit distance up to `distance` (1 where either word has three letters or fewer), and the
     confusable words at any distance. Ranked by a cost in which a keyboard neighbour's
     substitution and a confusion count half; ties keep the longer shared beginning first."""
     return _close(token, wl.language, distance)
@@ -72,14 +72,15 @@ def close_words(token: str, wl: Wordlist, distance: int = 2) -> tuple[int, ...]:
 @cache
 def _close(token: str, language: str, distance: int) -> tuple[int, ...]:
     wl = wordlist(language)
-    cutoff = 1 if len(token) <= 3 else distance
     scored: dict[int, float] = {}
     for _, dist, index in process.extract(
-        token, wl.normalized, scorer=OSA.distance, score_cutoff=cutoff, limit=None
+        token, wl.normalized, scorer=OSA.distance, score_cutoff=distance, limit=None
     ):
-        if dist == 0:
-            continue
         word = wl.normalized[index]
+        # One edit only where either word is three letters or fewer: the same rule both ways,
+        # so a word miswritten as another is found from it whichever was the longer.
+        if dist == 0 or (dist > 1 and min(len(token), len(word)) <= 3):
+            continue
         cost = float(dist)
         if dist == 1:
             cost = _substitution_cost(token, word)
