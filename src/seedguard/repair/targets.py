@@ -11,15 +11,16 @@ BIP-86, 0x Ethereum at m/44'/60'/0'/0/i), and the receive and change addresses b
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from coincurve import PublicKey
 
 from seedguard.errors import InputError
 from seedguard.hd import bip32
-from seedguard.primitives.hashes import hash160, keccak256, tagged_hash
+from seedguard.primitives.hashes import hash160, keccak256, ripemd160, tagged_hash
 from seedguard.primitives.secp256k1 import CURVE_ORDER
 
 HARDENED = 0x80000000
@@ -138,6 +139,11 @@ def parse_fingerprint(text: str) -> bytes:
 
 
 # --- derivation, lean: ints and bytes, no objects per step -----------------------------------
+# The hot path of an address target is one libsecp256k1 multiplication per address tried
+# (about 20 µs); everything around it is kept to a few plain calls.
+
+_INDEX = tuple(i.to_bytes(4, "big") for i in range(1001))
+_SHA256 = hashlib.sha256
 
 
 def _pub(k: int) -> bytes:
@@ -152,26 +158,39 @@ def _hardened(k: int, c: bytes, index: int) -> tuple[int, bytes]:
 
 
 def _normal(k: int, c: bytes, pub: bytes, index: int) -> tuple[int, bytes]:
-    i = hmac.digest(c, pub + index.to_bytes(4, "big"), "sha512")
+    i = hmac.digest(c, pub + _INDEX[index], "sha512")
     return (int.from_bytes(i[:32], "big") + k) % CURVE_ORDER, i[32:]
 
 
-def _taproot_key(pub: bytes) -> bytes:
-    xonly = pub[1:]
-    tweak = tagged_hash("TapTweak", xonly)
-    point = PublicKey(b"\x02" + xonly).add(tweak)
-    return point.format(True)[1:]
+def _hash160_program(k: int) -> bytes:
+    return ripemd160(_SHA256(_pub(k)).digest())
 
 
-def _program(kind: str, pub: bytes, k: int) -> bytes:
-    if kind in ("p2pkh", "p2wpkh"):
-        return hash160(pub)
-    if kind == "p2sh-p2wpkh":
-        return hash160(b"\x00\x14" + hash160(pub))
-    if kind == "p2tr":
-        return _taproot_key(pub)
+def _nested_program(k: int) -> bytes:
+    return hash160(b"\x00\x14" + ripemd160(_SHA256(_pub(k)).digest()))
+
+
+def _taproot_program(k: int) -> bytes:
+    """BIP-86's output key: the internal key tweaked by its own TapTweak hash, computed on the
+    private side (one multiplication rather than a multiplication and a point tweak)."""
+    pub = _pub(k)
+    tweak = int.from_bytes(tagged_hash("TapTweak", pub[1:]), "big")
+    even = k if pub[0] == 2 else CURVE_ORDER - k
+    return _pub((even + tweak) % CURVE_ORDER)[1:]
+
+
+def _ethereum_program(k: int) -> bytes:
     full = PublicKey.from_secret(k.to_bytes(32, "big")).format(False)
     return keccak256(full[1:])[-20:]
+
+
+_PROGRAMS: dict[str, Callable[[int], bytes]] = {
+    "p2pkh": _hash160_program,
+    "p2wpkh": _hash160_program,
+    "p2sh-p2wpkh": _nested_program,
+    "p2tr": _taproot_program,
+    "ethereum": _ethereum_program,
+}
 
 
 class Matcher:
@@ -179,10 +198,14 @@ class Matcher:
 
     def __init__(self, targets: Targets) -> None:
         self.targets = targets
-        self._address_groups: dict[tuple[int, int], list[AddressTarget]] = {}
+        # Per account path: per program function, the programs sought and their address.
+        self._address_groups: dict[
+            tuple[int, int], dict[Callable[[int], bytes], dict[bytes, str]]
+        ] = {}
         for a in targets.addresses:
             purpose = 44 if a.kind == "ethereum" else _PURPOSE[a.kind]
-            self._address_groups.setdefault((purpose, a.coin), []).append(a)
+            by_program = self._address_groups.setdefault((purpose, a.coin), {})
+            by_program.setdefault(_PROGRAMS[a.kind], {})[a.program] = a.text
 
     def match(self, seed: bytes) -> Match | None:
         i = hmac.digest(b"Bitcoin seed", seed, "sha512")
@@ -202,20 +225,22 @@ class Matcher:
                 k3, c3 = _hardened(k2, c2, account.account)
                 if c3 == account.chain_code and _pub(k3) == account.key:
                     return Match(f"m/{purpose}'/{account.coin}'/{account.account}'", account.text)
-        for (purpose, coin), group in self._address_groups.items():
+        limit = t.address_limit
+        for (purpose, coin), by_program in self._address_groups.items():
             k1, c1 = _hardened(k, c, purpose)
             k2, c2 = _hardened(k1, c1, coin)
             k3, c3 = _hardened(k2, c2, 0)
             p3 = _pub(k3)
             for change in (0, 1):
                 kc, cc = _normal(k3, c3, p3, change)
-                pc = _pub(kc)
-                for index in range(t.address_limit):
-                    ka, _ = _normal(kc, cc, pc, index)
-                    pa = _pub(ka)
-                    for a in group:
-                        if _program(a.kind, pa, ka) == a.program:
-                            return Match(f"m/{purpose}'/{coin}'/0'/{change}/{index}", a.text)
+                prefix = _pub(kc)
+                for index in range(limit):
+                    mac = hmac.digest(cc, prefix + _INDEX[index], "sha512")
+                    ka = (int.from_bytes(mac[:32], "big") + kc) % CURVE_ORDER
+                    for program, sought in by_program.items():
+                        text = sought.get(program(ka))
+                        if text is not None:
+                            return Match(f"m/{purpose}'/{coin}'/0'/{change}/{index}", text)
         return None
 
 
