@@ -233,3 +233,69 @@ def test_deep_nesting_everywhere(depth: int) -> None:
     deep = b"[" * depth + b"]" * depth
     for parse in (parse_header, ShareRecord.from_bytes):
         only_our_errors(parse, deep)
+
+
+# --- what a user types into a repair (issue 17) ----------------------------------------------
+
+_TOKENS = st.one_of(
+    st.sampled_from(["abandon", "ability", "zoo", "abov", "?", "ab*", "{able|cable}", "{", "}"]),
+    st.text(alphabet="abcdez?*{}|", max_size=9),
+    st.text(max_size=6),
+)
+
+
+@FUZZ
+@given(st.one_of(st.lists(_TOKENS, max_size=30).map(" ".join), st.text(max_size=300)))
+@example("{able|table} ab* ? " * 8)
+@example("* ** {} {|} {able|} " + "zzzzzzzz " * 40)
+def test_damaged_phrases(text: str) -> None:
+    from seedguard.repair.grammar import parse
+
+    only_our_errors(parse, text)
+
+
+_PATTERN = st.text(alphabet="{}|\\%,0123456789daAsxY ", max_size=24)
+
+
+@FUZZ
+@given(st.one_of(_PATTERN, st.text(max_size=24)), st.integers(min_value=-1, max_value=3))
+@example("%8a", 0)
+@example("%0,8d%8A", 1)
+@example("{a|b\\}", 2)
+@example("%99999999999999999999d", 0)
+def test_passphrase_patterns(pattern: str, typos: int) -> None:
+    from seedguard.repair import passphrase
+
+    def expand(p: str) -> None:
+        space = passphrase.Space(p, typos=typos)
+        assert 1 <= space.count <= passphrase.MAX_TOTAL
+        for _ in space.valid(0, min(space.count, 50)):
+            pass
+
+    # The limits lowered so that each example is quick and the memory bound means something:
+    # what is checked is that every pattern is refused or expanded, never how wide they may be.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passphrase, "MAX_BASE", 2_000)
+        patch.setattr(passphrase, "MAX_TOTAL", 20_000)
+        only_our_errors(expand, pattern)
+
+
+@FUZZ
+@given(
+    st.one_of(
+        st.text(max_size=100),
+        st.text(alphabet="0123456789abcdefABCDEFxX", max_size=44),
+        st.text(alphabet="bc1qpzry9x8gf2tvdw0s3jn54khce6mua7l", max_size=64),
+        st.text(
+            alphabet="123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz", max_size=112
+        ),
+    )
+)
+@example("0x" + "g" * 40)
+@example("bc1p")
+@example("xpub")
+def test_repair_targets(text: str) -> None:
+    from seedguard.repair.targets import parse_account, parse_address, parse_fingerprint
+
+    for parse in (parse_address, parse_account, parse_fingerprint):
+        only_our_errors(parse, text)

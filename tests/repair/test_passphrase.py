@@ -64,6 +64,19 @@ def test_bad_patterns() -> None:
         passphrase.Space("%8d")
 
 
+def test_wide_patterns_refused_before_they_are_written_out() -> None:
+    # 26^8 strings would take minutes and gigabytes to list: the count is known first.
+    with pytest.raises(UsageError, match="208,827,064,576 passphrases"):
+        passphrase.Space("%8a")
+    with pytest.raises(UsageError, match="narrow"):
+        passphrase.Space("%4d%4d")  # each part fits, the product does not
+    # With typos, the estimate from the lengths refuses before the exact index is built.
+    with pytest.raises(UsageError, match="About 726,000,000 candidates"):
+        passphrase.Space("%6d", typos=1)
+    space = passphrase.Space("ab%1d", typos=1)
+    assert abs(space._estimate() - space.count) < space.count * 0.2
+
+
 def test_repair_passphrase_by_account_key(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home")
     phrase = bip39.generate(12)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,11 +34,29 @@ MAX_BASE = 5_000_000
 MAX_TOTAL = 500_000_000
 
 
+def _too_many(count: int) -> UsageError:
+    return UsageError(
+        f"The pattern expands to {count:,} passphrases: narrow its wildcards (at most "
+        f"{MAX_BASE:,})."
+    )
+
+
 def _parts(pattern: str) -> list[list[str]]:
-    """The pattern as a list of parts, each the list of strings it may be."""
+    """The pattern as a list of parts, each the list of strings it may be.
+
+    The size is checked before a part is written out: `%8a` alone would be 26^8 strings.
+    """
     parts: list[list[str]] = []
+    size = 1
     literal: list[str] = []
     i = 0
+
+    def add(options: list[str]) -> None:
+        nonlocal size
+        parts.append(options)
+        size *= len(options)
+        if size > MAX_BASE:
+            raise _too_many(size)
 
     def flush() -> None:
         if literal:
@@ -70,7 +89,7 @@ def _parts(pattern: str) -> list[list[str]]:
                 )
             options.append("".join(current))
             flush()
-            parts.append(list(dict.fromkeys(options)))
+            add(list(dict.fromkeys(options)))
             i = end + 1
             continue
         if ch == "}" or ch == "|":
@@ -100,9 +119,10 @@ def _parts(pattern: str) -> list[list[str]]:
                 raise InputError(f"%{digits}{pattern[j]}: a count from 0 to 8, low to high.")
             chars = CLASSES[pattern[j]]
             flush()
-            parts.append(
-                ["".join(p) for n in range(lo, hi + 1) for p in itertools.product(chars, repeat=n)]
-            )
+            count = size * sum(len(chars) ** n for n in range(lo, hi + 1))
+            if count > MAX_BASE:
+                raise _too_many(count)
+            add(["".join(p) for n in range(lo, hi + 1) for p in itertools.product(chars, repeat=n)])
             i = j + 1
             continue
         literal.append(ch)
@@ -133,6 +153,12 @@ def _one_typo(text: str) -> Iterator[str]:
             yield text[:i] + ch + text[i:]
 
 
+def _one_typo_bound(n: int) -> int:
+    """At most how many texts `_one_typo` gives for a text of n characters."""
+    neighbours = max((len(v) for v in _keyboard().values()), default=0)
+    return 1 + n + n + max(n - 1, 0) + n + neighbours * n + (n + 1) * len(INSERTABLE)
+
+
 @dataclass
 class Space:
     """Candidates by index: every pattern expansion, then each one's typos (one, then two)."""
@@ -153,12 +179,13 @@ class Space:
         base = 1
         for p in self._parts:
             base *= len(p)
-        if base > MAX_BASE:
-            raise UsageError(
-                f"The pattern expands to {base:,} passphrases: narrow its wildcards (at most "
-                f"{MAX_BASE:,})."
-            )
         self._base = base
+        estimate = self._estimate()
+        if estimate > MAX_TOTAL:
+            raise UsageError(
+                f"About {estimate:,} candidates (more than {MAX_TOTAL:,}): lower --typos or "
+                "narrow the pattern."
+            )
         self._starts = [0]
         total = base
         self._levels = []
@@ -176,6 +203,29 @@ class Space:
             self._levels.append(cumulative)
             total += running
         self.count = total
+
+    def _estimate(self) -> int:
+        """About how many candidates, from the lengths alone: before the index is built.
+
+        Per text of length n, one typo gives at most `_one_typo_bound(n)` variants; k typos
+        about that to the k-th power over k! (the same typos in another order). The index
+        itself counts exactly, but for a pattern too wide that takes minutes to refuse.
+        """
+        lengths: dict[int, int] = {0: 1}  # total length -> how many expansions have it
+        for part in self._parts:
+            here: dict[int, int] = {}
+            for option in part:
+                here[len(option)] = here.get(len(option), 0) + 1
+            combined: dict[int, int] = {}
+            for a, ca in lengths.items():
+                for b, cb in here.items():
+                    combined[a + b] = combined.get(a + b, 0) + ca * cb
+            lengths = combined
+        total = 0
+        for n, count in lengths.items():
+            bound = _one_typo_bound(n)
+            total += count * sum(bound**k // math.factorial(k) for k in range(self.typos + 1))
+        return total
 
     def _expand(self, index: int) -> str:
         out = []
