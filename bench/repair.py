@@ -39,15 +39,20 @@ def _kernel_rate(quick: bool) -> tuple[float, float]:
 
 def _search_rate(search: runner.PhraseSearch, seconds: float) -> float:
     """Candidates per second of the real search on every core, from the middle of the space
-    (no match there), for about `seconds` after the workers start."""
+    (no match there), for about `seconds`: the rate a long search holds, from the first
+    chunk's result to the last (a short run would otherwise count the workers' start and the
+    chunks in flight when it stops, which a search of minutes or hours does not feel)."""
     began = time.perf_counter()
-    outcome = runner.run(
+    marks: list[tuple[float, int]] = []
+    runner.run(
         search,
         start=search.count // 2,
         find_all=True,
+        on_progress=lambda done, _survivors: marks.append((time.perf_counter(), done)),
         should_stop=lambda: time.perf_counter() - began > seconds,
     )
-    return outcome.checked / outcome.seconds
+    (t0, first), (t1, last) = marks[0], marks[-1]
+    return (last - first) / (t1 - t0)
 
 
 def _two_unknown(target: targets.Targets) -> runner.PhraseSearch:

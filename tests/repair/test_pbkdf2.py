@@ -55,6 +55,19 @@ def test_bip39_sized_inputs_at_2048_rounds_with_unicode_passphrases() -> None:
     ]
 
 
+@pytest.mark.parametrize("extra", [1, pbkdf2.HASHLIB_TAIL, pbkdf2.HASHLIB_TAIL + 1])
+def test_a_short_tail_past_the_last_row_of_lanes_agrees_too(extra: int) -> None:
+    # A tail of up to HASHLIB_TAIL goes to hashlib, a longer one to a padded row: each
+    # result stays at its own password's place.
+    rng = random.Random(secrets.randbits(64))
+    count = 2 * pbkdf2.lanes() + extra
+    passwords = [rng.randbytes(rng.randrange(0, 150)) for _ in range(count)]
+    salts = [rng.randbytes(rng.randrange(0, 40)) for _ in passwords]
+    assert pbkdf2.pbkdf2_sha512(passwords, salts, 16) == [
+        hashlib.pbkdf2_hmac("sha512", p, s, 16) for p, s in zip(passwords, salts, strict=True)
+    ]
+
+
 def test_bad_calls() -> None:
     with pytest.raises(ValueError, match="one salt"):
         pbkdf2.pbkdf2_sha512([b"a"], [], 2)

@@ -19,6 +19,7 @@ distinct order once.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import math
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 
 from seedguard.errors import InputError, UsageError
 from seedguard.mnemonic.bip39 import WORD_COUNTS, Wordlist
+from seedguard.repair import checksum
 from seedguard.repair.grammar import Slot
 from seedguard.repair.words import close_words
 
@@ -159,6 +161,15 @@ class Space:
         return self.wordlist.join(words)
 
 
+ROW_MIN = 64  # a position with fewer choices is filtered by hashlib: no row worth laying out
+
+
+@functools.lru_cache(maxsize=64)  # a chunk of a family is one call: its row is laid out once
+def _row(values: tuple[int, ...], length: int) -> checksum.Row | None:
+    """The compiled filter's layout of one position's choices, or None without numba."""
+    return checksum.Row(values, length) if checksum.available() else None
+
+
 def _family_valid(family: Family, lo: int, hi: int) -> Iterator[tuple[int, tuple[int, ...]]]:
     choices = family.choices
     length = len(choices)
@@ -192,6 +203,7 @@ def _family_valid(family: Family, lo: int, hi: int) -> Iterator[tuple[int, tuple
     outer_radices = [len(choices[p]) for p in outer_positions]
     first, skip = divmod(lo, radix)
     last = -(-hi // radix)
+    row = _row(tuple(inner_values), length) if radix >= ROW_MIN else None
     for outer in range(first, last):
         rem = outer
         base = 0
@@ -203,6 +215,12 @@ def _family_valid(family: Family, lo: int, hi: int) -> Iterator[tuple[int, tuple
             base |= word << shifts[p]
         start = skip if outer == first else 0
         end = min(radix, hi - outer * radix)
+        if row is not None:
+            inner_choices = choices[inner]
+            for k in row.passing(base, start, end).tolist():
+                picks[inner] = inner_choices[k]
+                yield outer * radix + k, tuple(picks)
+            continue
         for k in range(start, end):
             value = base | inner_values[k]
             if sha256((value >> cs).to_bytes(nbytes, "big")).digest()[0] >> top == value & mask:

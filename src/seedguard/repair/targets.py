@@ -147,7 +147,7 @@ _SHA256 = hashlib.sha256
 
 
 def _pub(k: int) -> bytes:
-    return PublicKey.from_secret(k.to_bytes(32, "big")).format(True)
+    return PublicKey.from_valid_secret(k.to_bytes(32, "big")).format(True)
 
 
 def _hardened(k: int, c: bytes, index: int) -> tuple[int, bytes]:
@@ -180,7 +180,7 @@ def _taproot_program(k: int) -> bytes:
 
 
 def _ethereum_program(k: int) -> bytes:
-    full = PublicKey.from_secret(k.to_bytes(32, "big")).format(False)
+    full = PublicKey.from_valid_secret(k.to_bytes(32, "big")).format(False)
     return keccak256(full[1:])[-20:]
 
 
