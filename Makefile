@@ -1,18 +1,49 @@
 # Two commands: `make run` (set up, then the walkthrough) and `make test` (set up, then
-# lint, type checks and every test). `make bench` rewrites docs/benchmarks.md.
+# lint, type checks and every test). `make bench` rewrites docs/benchmarks.md; `make lock`
+# regenerates requirements/*.txt (pinned, hashed); `make dist` builds a reproducible release.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: fuzz run test lint typecheck pytest bench clean
+.PHONY: fuzz run test lint typecheck pytest bench lock dist clean
 
-$(STAMP): pyproject.toml
+# Exactly what CI tested: every package pinned and hashed in requirements/*.txt (`make lock`
+# writes them from pyproject.toml's ranges). The project itself goes in without its
+# dependencies and without build isolation (its build backend is in the lock too). The core
+# lock's wheels are fetched here, so that tests/test_packaging.py builds a core-only venv
+# offline.
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	--custom-compile-command "make lock" --quiet
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+$(STAMP): pyproject.toml requirements/build.txt requirements/dev.txt requirements/core.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "seedguard needs Python 3.11 or newer (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) install --require-hashes --no-deps -r requirements/build.txt
+	$(PIP) install --require-hashes --no-deps --no-build-isolation -r requirements/dev.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
+	$(PIP) check
+	rm -rf $(VENV)/wheels-core
+	$(PIP) wheel --require-hashes --no-deps --no-build-isolation -r requirements/core.txt \
+		-w $(VENV)/wheels-core
 	@touch $(STAMP)
+
+# dev first; the build tools and the core install then take dev's versions where they share
+# a package, so a core-only install runs what CI tested.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements/dev.txt
+	$(BIN)/uv pip compile requirements/build.in -c requirements/dev.txt $(LOCK_FLAGS) \
+		-o requirements/build.txt
+	$(BIN)/uv pip compile pyproject.toml -c requirements/dev.txt $(LOCK_FLAGS) \
+		-o requirements/core.txt
+
+# A release: the wheel and sdist, byte for byte reproducible from the commit
+# (SOURCE_DATE_EPOCH is the commit's time), and their SHA-256 (docs/releases.md).
+dist: $(STAMP)
+	rm -rf dist
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(BIN)/python -m build --no-isolation --outdir dist
+	cd dist && sha256sum * > SHA256SUMS && cat SHA256SUMS
 
 run: $(STAMP)
 	$(BIN)/seedguard demo

@@ -171,8 +171,18 @@ def _estimate(
 ) -> tuple[float, float]:
     """(seconds for the whole space, candidates per second), measured for about a second;
     (0, 0) for a space (of fewer than `smallest` to derive) too small to be worth measuring."""
+    from seedguard import extras
     from seedguard.repair import runner
 
+    if isinstance(search, runner.PhraseSearch | runner.PassphraseSearch) and not (
+        extras.installed("repair")
+    ):
+        err.print(
+            "Seed repair runs on hashlib here, about a sixth of its speed: "
+            "pip install 'seedguard[repair]' for its batch kernels.",
+            markup=False,
+            soft_wrap=True,
+        )
     if search.space.survivors < smallest:  # type: ignore[attr-defined]
         return 0.0, 0.0
     with render.progress("Measuring the speed of this machine (a second)"):

@@ -1,12 +1,12 @@
 """Addresses from public keys: Bitcoin P2PKH, P2SH-P2WPKH, P2WPKH, P2TR, and Ethereum.
 
-Encodings: Base58Check (`base58`), bech32 / bech32m (BIP-173 / BIP-350,
+Encodings: Base58Check (embit's `base58`), bech32 / bech32m (BIP-173 / BIP-350,
 `seedguard.hd.bech32m`), EIP-55 mixed-case checksums.
 """
 
 from __future__ import annotations
 
-import base58
+from embit import base58  # Base58Check; embit is here for PSBTs already
 
 from seedguard.hd.bech32m import encode_segwit
 from seedguard.hd.slip132 import Network
@@ -21,7 +21,7 @@ _WIF = {"mainnet": b"\x80", "testnet": b"\xef"}
 
 def p2pkh(pubkey: bytes, network: Network = "mainnet") -> str:
     """BIP-44 legacy address: Base58Check(version || HASH160(pubkey))."""
-    return base58.b58encode_check(_P2PKH[network] + hash160(pubkey)).decode("ascii")
+    return str(base58.encode_check(_P2PKH[network] + hash160(pubkey)))
 
 
 def p2wpkh_script(pubkey: bytes) -> bytes:
@@ -31,7 +31,7 @@ def p2wpkh_script(pubkey: bytes) -> bytes:
 
 def p2sh_p2wpkh(pubkey: bytes, network: Network = "mainnet") -> str:
     """BIP-49 nested SegWit address: P2SH of the P2WPKH script."""
-    return base58.b58encode_check(_P2SH[network] + hash160(p2wpkh_script(pubkey))).decode("ascii")
+    return str(base58.encode_check(_P2SH[network] + hash160(p2wpkh_script(pubkey))))
 
 
 def segwit_address(version: int, program: bytes, network: Network = "mainnet") -> str:
@@ -69,4 +69,4 @@ def eip55(hex_address: str) -> str:
 
 def wif(secret: bytes, network: Network = "mainnet") -> str:
     """Wallet Import Format for a private key whose public key is compressed."""
-    return base58.b58encode_check(_WIF[network] + secret + b"\x01").decode("ascii")
+    return str(base58.encode_check(_WIF[network] + secret + b"\x01"))

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-import base58
+from embit import base58  # Base58Check; embit is here for PSBTs already
 
 from seedguard.errors import DerivationError, ExtendedKeyError
 from seedguard.hd.slip132 import BY_BYTES, XPUB, Version
@@ -91,7 +91,7 @@ class ExtendedKey:
             + self.chain_code
             + key
         )
-        return base58.b58encode_check(payload).decode("ascii")
+        return str(base58.encode_check(payload))
 
     def __str__(self) -> str:
         return self.serialize()
@@ -174,7 +174,7 @@ def format_path(indices: list[int]) -> str:
 def parse(text: str) -> ExtendedKey:
     """Deserialize and validate an extended key, naming what is wrong when it is invalid."""
     try:
-        payload = base58.b58decode_check(text.strip())
+        payload = base58.decode_check(text.strip())
     except ValueError as exc:
         raise ExtendedKeyError(
             "The extended key's checksum does not match: check it for typos."

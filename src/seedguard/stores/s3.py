@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from seedguard import extras
 from seedguard.errors import BackupMissingError, StoreError
 from seedguard.stores.base import MAX_OBJECT_BYTES, ObjectInfo, check_name, missing, too_large
 
@@ -66,6 +67,7 @@ def _shared_client() -> Any:
 
 class S3Store:
     def __init__(self, bucket: str, prefix: str) -> None:
+        extras.require("s3")
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.location = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"

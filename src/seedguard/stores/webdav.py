@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from seedguard import extras
 from seedguard.errors import BackupMissingError, StoreError
 from seedguard.stores.base import MAX_OBJECT_BYTES, ObjectInfo, check_name, missing, too_large
 
@@ -34,6 +35,7 @@ def _shared_http(auth: tuple[str, str] | None) -> Any:
 
 class WebDavStore:
     def __init__(self, location: str, base_url: str, auth: tuple[str, str] | None) -> None:
+        extras.require("webdav")
         self.location = location
         self.base_url = base_url.rstrip("/") + "/"
         self._auth = auth
