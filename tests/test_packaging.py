@@ -198,6 +198,7 @@ def test_core_commands_work_without_any_extra(core_venv: Path, tmp_path: Path) -
         (["backup", "list", "--from", "webdav+http://127.0.0.1:9/dav"], "webdav"),
         (["server", "migrate"], "server"),
         (["server", "run"], "server"),
+        (["demo"], "server"),  # refused before it starts, not half-way
     ],
 )
 def test_a_missing_extra_is_named_in_one_line(

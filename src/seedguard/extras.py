@@ -19,10 +19,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "repair": ("numba", "numpy"),
 }
 WHAT = {
-    "s3": "S3-compatible stores",
-    "webdav": "WebDAV stores",
-    "server": "The seedguard server",
-    "repair": "Seed repair's batch kernels",
+    "s3": "S3-compatible stores are",
+    "webdav": "WebDAV stores are",
+    "server": "The seedguard server is",
+    "repair": "Seed repair's batch kernels are",
 }
 
 
@@ -45,6 +45,6 @@ def require(extra: str) -> None:
     absent = missing(extra)
     if absent:
         raise MissingExtraError(
-            f"{WHAT[extra]} need seedguard's {extra} extra, not installed here "
+            f"{WHAT[extra]} in seedguard's {extra} extra, not installed here "
             f"({', '.join(absent)} missing): pip install 'seedguard[{extra}]'."
         )

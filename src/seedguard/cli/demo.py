@@ -236,6 +236,9 @@ def _shares_walkthrough(mnemonic: str) -> SharesRun:
 
 def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Walk through every capability on a throwaway wallet. Never fund it."""
+    from seedguard import extras
+
+    extras.require("server")  # its last parts run a local server: say so before the first
     created = wallet.create(12)
     words = created.mnemonic.split()
     proof = wallet.prove(created.mnemonic, count=3, change=False)
