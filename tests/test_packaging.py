@@ -98,6 +98,29 @@ def test_the_lock_agrees_with_pyproject() -> None:
         assert build[name][0] == dev[name][0], f"{name}: build and dev locks differ"
 
 
+def _direct(path: Path) -> set[str]:
+    """The pins `make lock` wrote because pyproject.toml asks for them (uv's `# via`)."""
+    direct, current = set(), None
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==", line)
+        if match:
+            current = canonicalize_name(match.group(1))
+        elif current and "seedguard (pyproject.toml)" in line:
+            direct.add(current)
+    return direct
+
+
+def test_the_lock_pins_no_dependency_that_pyproject_dropped() -> None:
+    groups = _pyproject()
+
+    def names(*group_names: str) -> set[str]:
+        return {canonicalize_name(r.name) for g in group_names for r in groups[g]} - {"seedguard"}
+
+    assert _direct(REQUIREMENTS / "core.txt") == names("core"), "run make lock"
+    everything = names("core", "s3", "webdav", "server", "repair", "dev")
+    assert _direct(REQUIREMENTS / "dev.txt") == everything, "run make lock"
+
+
 def test_the_all_extra_is_every_extra() -> None:
     groups = _pyproject()
     (everything,) = groups["all"]
