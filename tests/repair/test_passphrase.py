@@ -66,7 +66,7 @@ def test_bad_patterns() -> None:
 
 def test_wide_patterns_refused_before_they_are_written_out() -> None:
     # 26^8 strings would take minutes and gigabytes to list: the count is known first.
-    with pytest.raises(UsageError, match="208,827,064,576 passphrases"):
+    with pytest.raises(UsageError, match="208,827,064,576 candidates"):
         passphrase.Space("%8a")
     with pytest.raises(UsageError, match="narrow"):
         passphrase.Space("%4d%4d")  # each part fits, the product does not

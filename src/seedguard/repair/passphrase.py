@@ -36,8 +36,7 @@ MAX_TOTAL = 500_000_000
 
 def _too_many(count: int) -> UsageError:
     return UsageError(
-        f"The pattern expands to {count:,} passphrases: narrow its wildcards (at most "
-        f"{MAX_BASE:,})."
+        f"The pattern expands to {count:,} candidates: narrow its wildcards (at most {MAX_BASE:,})."
     )
 
 

@@ -75,12 +75,7 @@ class PhraseSearch:
         normalized = self.space.wordlist.normalized
         passwords = [" ".join(normalized[w] for w in words).encode() for _, words in items]
         seeds = _pbkdf2(passwords, [salt] * len(passwords), self.use_batch)
-        out = []
-        for (index, words), seed in zip(items, seeds, strict=True):
-            found = self.matcher.match(seed)
-            if found is not None:
-                out.append((index, words, found))
-        return out
+        return _matches(self.matcher, items, seeds)
 
 
 @dataclass
@@ -109,12 +104,19 @@ class PassphraseSearch:
         password = bip39.nfkd(self.mnemonic).encode()
         salts = [b"mnemonic" + bip39.nfkd(p).encode() for _, p in items]
         seeds = _pbkdf2([password] * len(salts), salts, self.use_batch)
-        out = []
-        for (index, candidate), seed in zip(items, seeds, strict=True):
-            found = self.matcher.match(seed)
-            if found is not None:
-                out.append((index, candidate, found))
-        return out
+        return _matches(self.matcher, items, seeds)
+
+
+def _matches(
+    matcher: Matcher, items: Sequence[tuple[int, Any]], seeds: Sequence[bytes]
+) -> list[tuple[int, Any, Match]]:
+    """The candidates whose seed the matcher recognises, with what it recognised."""
+    out = []
+    for (index, candidate), seed in zip(items, seeds, strict=True):
+        found = matcher.match(seed)
+        if found is not None:
+            out.append((index, candidate, found))
+    return out
 
 
 def _pbkdf2(passwords: list[bytes], salts: list[bytes], batch: bool) -> list[bytes]:
