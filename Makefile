@@ -10,9 +10,7 @@ STAMP  := $(VENV)/.installed
 
 # Exactly what CI tested: every package pinned and hashed in requirements/*.txt (`make lock`
 # writes them from pyproject.toml's ranges). The project itself goes in without its
-# dependencies and without build isolation (its build backend is in the lock too). The core
-# lock's wheels are fetched here, so that tests/test_packaging.py builds a core-only venv
-# offline.
+# dependencies and without build isolation (its build backend is in the lock too).
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
 	--custom-compile-command "make lock" --quiet
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
@@ -24,10 +22,16 @@ $(STAMP): pyproject.toml requirements/build.txt requirements/dev.txt requirement
 	$(PIP) install --require-hashes --no-deps --no-build-isolation -r requirements/dev.txt
 	$(PIP) install --no-deps --no-build-isolation -e .
 	$(PIP) check
+	@touch $(STAMP)
+
+# The core lock's packages as wheels (two of them built here from their hashed sdists), for
+# tests/test_packaging.py's core-only venv, which installs them offline.
+CORE_WHEELS := $(VENV)/wheels-core/.done
+$(CORE_WHEELS): $(STAMP) requirements/core.txt
 	rm -rf $(VENV)/wheels-core
 	$(PIP) wheel --require-hashes --no-deps --no-build-isolation -r requirements/core.txt \
 		-w $(VENV)/wheels-core
-	@touch $(STAMP)
+	@touch $(CORE_WHEELS)
 
 # dev first; the build tools and the core install then take dev's versions where they share
 # a package, so a core-only install runs what CI tested.
@@ -55,7 +59,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CORE_WHEELS)
 	$(BIN)/pytest -n 2
 
 test: lint typecheck pytest
