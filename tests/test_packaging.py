@@ -4,7 +4,7 @@
   pinned at a version its range admits, every pin hashed, shared packages at one version,
   and none of the extras' packages in the core lock.
 - A wheel built from this tree installs into a new venv with the core lock's packages only
-  (offline: the wheels `make` fetched into .venv/wheels-core by hash), and there
+  (offline: the wheels `make test` fetched by hash into .venv/wheels-core), and there
   `seedguard --version` runs, a core command works, and each command whose extra is
   missing says which one to install, in one line, exit 2, no traceback.
 - Two builds with the same SOURCE_DATE_EPOCH are byte for byte the same.
@@ -164,7 +164,7 @@ def core_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new venv with the core lock's packages and the wheel built from this tree, no more."""
     if not WHEELS_CORE.is_dir() or not any(WHEELS_CORE.glob("*.whl")):
         pytest.fail(
-            "no .venv/wheels-core: run the tests through make (make test), which fetches it"
+            "no .venv/wheels-core: run `make test` (or `make .venv/wheels-core/.done`) first"
         )
     base = tmp_path_factory.mktemp("core")
     (wheel,) = _build(base / "dist", "1700000000", "--wheel")
