@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tomllib
@@ -24,6 +26,9 @@ import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from tests.conftest import make_home, run_cli
+from tests.servers import S3Server
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements"
@@ -179,9 +184,14 @@ def core_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _seedguard(
-    venv: Path, *args: str, stdin: str = "", home: Path | None = None
+    venv: Path,
+    *args: str,
+    stdin: str = "",
+    home: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    env = {k: v for k, v in {**os.environ, **(env or {})}.items()
+           if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}  # fmt: skip
     if home is not None:
         env["SEEDGUARD_HOME"] = str(home)
     return subprocess.run(
@@ -248,3 +258,33 @@ def test_repair_without_its_kernels_still_searches_and_says_how_to_speed_it(
     assert "Traceback" not in done.stderr
     assert "pip install 'seedguard[repair]'" in done.stderr
     assert '"found": true' in done.stdout
+
+
+def test_status_with_a_copy_whose_extra_is_missing_checks_the_rest_and_never_says_ok(
+    core_venv: Path, tmp_path: Path, s3: S3Server
+) -> None:
+    # Made with every extra (this venv), then asked by a core install on the same home: the
+    # S3 copy cannot be checked there, which the status says, copy by copy.
+    home = make_home(tmp_path / "home")
+    bucket = f"sg-{secrets.token_hex(5)}"
+    s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+    env = {**s3.env, "SEEDGUARD_HOME": str(home)}
+    made = run_cli(
+        "backup", "create", "--to", str(tmp_path / "folder"), "--to", f"s3://{bucket}/phone",
+        "--json", stdin="legal winner thank year wave sausage worth useful legal winner thank "
+        "yellow\nGranite-Otter-Lamp-51\n", env=env,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    done = _seedguard(core_venv, "backup", "status", "--json", home=home, env=s3.env)
+    assert done.returncode == 3, (done.stdout, done.stderr)  # not everything could be asked
+    [backup] = json.loads(done.stdout)["backups"]
+    folder, bucket_copy = backup["copies"]
+    assert folder["state"] == "ok"
+    assert bucket_copy["state"] == "unchecked"  # not "denied", not "missing": nothing is known
+    assert backup["state"] == "partly-unreachable"
+    assert "pip install 'seedguard[s3]'" in backup["verdict"]
+    assert "backup copy" not in backup["verdict"]  # no repair advised for an unread copy
+    human = _seedguard(core_venv, "backup", "status", home=home, env=s3.env)
+    assert human.returncode == 3
+    assert "Traceback" not in human.stderr
+    assert "seedguard[s3]" in human.stdout + human.stderr

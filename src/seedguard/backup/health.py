@@ -29,7 +29,7 @@ LEVELS = ("ok", "due", "warning", "unknown", "bad")
 @dataclass(frozen=True)
 class CopyState:
     location: str
-    state: str  # ok | pending | missing | changed | damaged | unreachable | denied
+    state: str  # ok | pending | missing | changed | damaged | unreachable | unchecked | denied
     detail: str | None
     verified: str | None
     verify_due: bool
@@ -124,17 +124,20 @@ def _verdict(
 ) -> tuple[str, str, str]:
     intact = [c for c in copies if c.intact]
     broken = [c for c in copies if c.state in ("missing", "changed", "damaged", "denied")]
-    unreachable = [c for c in copies if c.state == "unreachable"]
+    # Unchecked: this install cannot read that kind of location (an extra is missing). Like an
+    # unreachable one, nothing is known of the copy: never called broken, never ok.
+    unreachable = [c for c in copies if c.state in ("unreachable", "unchecked")]
     recovery = header.has_recovery_key() if header is not None else None
     if not intact:
         if unreachable and not broken:
             return (
                 "unknown",
                 "unreachable",
-                "No location could be reached: the copies were not checked.",
+                "No location could be reached: the copies were not checked."
+                + _unchecked_hint(unreachable),
             )
         states = ", ".join(sorted({c.state for c in copies})) or "no copies registered"
-        if copies and all(c.state in ("denied", "unreachable") for c in copies):
+        if copies and all(c.state in ("denied", "unreachable", "unchecked") for c in copies):
             return (
                 "bad",
                 "denied",
@@ -213,6 +216,7 @@ def _verdict(
                 f"Recoverable from {where} with {ways}; "
                 + ", ".join(c.location for c in unreachable)
                 + " could not be reached."
+                + _unchecked_hint(unreachable)
             ),
         )
     if len(intact) == 1:
@@ -227,6 +231,12 @@ def _verdict(
     if any(c.verify_due for c in copies):
         return "due", "verify-due", f"Recoverable from {where} with {ways}; a verify is due."
     return "ok", "ok", f"Recoverable from {where} with {ways}."
+
+
+def _unchecked_hint(copies: list[CopyState]) -> str:
+    """What to install where a copy was not checked because this install cannot read it."""
+    hints = dict.fromkeys(c.detail for c in copies if c.state == "unchecked" and c.detail)
+    return "".join(f" {hint}" for hint in hints)
 
 
 def _ways(header: Header | None) -> list[str]:

@@ -52,6 +52,7 @@ from seedguard.errors import (
     UsageError,
     WrongSecretError,
 )
+from seedguard.extras import MissingExtraError
 from seedguard.mnemonic import bip39
 
 SUFFIX = ".seedguard"
@@ -489,6 +490,8 @@ class Backups:
             state, detail = "damaged", exc.message
         except UnreachableError as exc:
             state, detail = "unreachable", exc.message
+        except MissingExtraError as exc:  # this install cannot read such a location
+            state, detail = "unchecked", exc.message
         except SeedguardError as exc:  # access refused, a bad location
             state, detail = "denied", exc.message
         due = verified is None or _age_days(verified) > VERIFY_EVERY_DAYS
