@@ -288,3 +288,35 @@ def test_status_with_a_copy_whose_extra_is_missing_checks_the_rest_and_never_say
     assert human.returncode == 3
     assert "Traceback" not in human.stderr
     assert "seedguard[s3]" in human.stdout + human.stderr
+
+
+def _locked_line(name: str) -> str:
+    """One package's requirement, exactly as the core lock pins it (version and hashes)."""
+    version, hashes = _pins(REQUIREMENTS / "core.txt")[name]
+    return f"{name}=={version} " + " ".join(f"--hash=sha256:{h}" for h in hashes) + "\n"
+
+
+def test_a_swapped_file_for_a_locked_version_is_refused(core_venv: Path, tmp_path: Path) -> None:
+    # Who: anyone who can replace a file on the index or a mirror (or in a cache) for a version
+    # the lock pins. The lock's hash refuses it; the genuine file still installs.
+    (genuine,) = WHEELS_CORE.glob("segno-*.whl")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(_locked_line("segno"))
+    pip = [str(core_venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check",
+           "install", "--require-hashes", "--no-deps", "--no-index", "--force-reinstall",
+           "--find-links"]  # fmt: skip
+    honest = tmp_path / "honest"
+    honest.mkdir()
+    (honest / genuine.name).write_bytes(genuine.read_bytes())
+    ok = subprocess.run(
+        [*pip, str(honest), "-r", str(requirements)], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    swapped = tmp_path / "swapped"
+    swapped.mkdir()
+    (swapped / genuine.name).write_bytes(genuine.read_bytes() + b"\0")  # still a valid zip
+    refused = subprocess.run(
+        [*pip, str(swapped), "-r", str(requirements)], capture_output=True, text=True
+    )
+    assert refused.returncode != 0
+    assert "DO NOT MATCH THE HASHES" in refused.stderr

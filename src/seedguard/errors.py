@@ -41,6 +41,11 @@ class AmbiguousBackupError(UsageError):
         self.choices = choices
 
 
+class MissingExtraError(UsageError):
+    """A command needs an optional part of seedguard that is not installed (seedguard.extras
+    names it and the `pip install` line)."""
+
+
 class UnreachableError(SeedguardError):
     """A store or a server could not be reached."""
 

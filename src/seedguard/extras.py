@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from seedguard.errors import UsageError
+from seedguard.errors import MissingExtraError
 
 # The modules each extra brings (import names, not distribution names).
 MODULES: dict[str, tuple[str, ...]] = {
@@ -24,10 +24,6 @@ WHAT = {
     "server": "The seedguard server is",
     "repair": "Seed repair's batch kernels are",
 }
-
-
-class MissingExtraError(UsageError):
-    """A command needs an optional part of seedguard that is not installed."""
 
 
 def missing(extra: str) -> list[str]:

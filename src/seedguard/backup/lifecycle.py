@@ -47,12 +47,12 @@ from seedguard.errors import (
     BusyError,
     EnvelopeError,
     InputError,
+    MissingExtraError,
     SeedguardError,
     UnreachableError,
     UsageError,
     WrongSecretError,
 )
-from seedguard.extras import MissingExtraError
 from seedguard.mnemonic import bip39
 
 SUFFIX = ".seedguard"
