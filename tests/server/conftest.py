@@ -45,7 +45,8 @@ def server(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SeedguardServer]:
     work = tmp_path_factory.mktemp(f"server-{backend}")
-    with seedguard_server(database_url(backend, work, request), work, *OPTIONS) as running:
+    extra = getattr(request.module, "SERVER_OPTIONS", ())  # a module's own server settings
+    with seedguard_server(database_url(backend, work, request), work, *OPTIONS, *extra) as running:
         yield running
 
 
