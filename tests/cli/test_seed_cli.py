@@ -313,6 +313,19 @@ def test_qr_roundtrip_through_the_cli() -> None:
 # --- demo ---------------------------------------------------------------------------------------
 
 
+def test_the_demos_miswritten_word_is_never_a_word() -> None:
+    # A real word in its place passed the checksum one time in sixteen (a CI run showed
+    # "typo caught: valid"): every word's miswriting is caught as not in the wordlist.
+    from seedguard.cli.demo import miswrite
+
+    english = bip39.wordlist("english")
+    for word in english.words:
+        typo = miswrite(word)
+        assert typo != word
+        assert len(typo) == len(word)
+        assert english.lookup(typo) is None
+
+
 def test_demo() -> None:
     data = run_json("demo")
     assert data["addresses_match"] is True

@@ -234,6 +234,14 @@ def _shares_walkthrough(mnemonic: str) -> SharesRun:
     return SharesRun(shares, back.fingerprint, found)
 
 
+def miswrite(word: str) -> str:
+    """The word with its last letter changed to one that makes no word (nor a word's prefix):
+    another real word would pass the check one time in sixteen, and the demo would show
+    nothing caught."""
+    english = bip39.wordlist("english")
+    return next(t for t in (word[:-1] + c for c in "aeiouyzxq") if english.lookup(t) is None)
+
+
 def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Walk through every capability on a throwaway wallet. Never fund it."""
     from seedguard import extras
@@ -245,7 +253,7 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
     # A typical mistake: one word miswritten. The check names it and the closest words.
     typo_at = 4
-    typo = words[typo_at][:-1] + ("a" if words[typo_at][-1] != "a" else "e")
+    typo = miswrite(words[typo_at])
     mistyped = " ".join([*words[:typo_at], typo, *words[typo_at + 1 :]])
     caught = bip39.check(mistyped)
 
