@@ -15,7 +15,7 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-u
 	--custom-compile-command "make lock" --quiet
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-$(STAMP): pyproject.toml requirements/build.txt requirements/dev.txt requirements/core.txt
+$(STAMP): pyproject.toml requirements/build.txt requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "seedguard needs Python 3.11 or newer (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --require-hashes --no-deps -r requirements/build.txt

@@ -284,6 +284,7 @@ def test_status_with_a_copy_whose_extra_is_missing_checks_the_rest_and_never_say
     assert backup["state"] == "partly-unreachable"
     assert "pip install 'seedguard[s3]'" in backup["verdict"]
     assert "backup copy" not in backup["verdict"]  # no repair advised for an unread copy
+    assert "could not be reached" not in backup["verdict"]  # it was never tried
     human = _seedguard(core_venv, "backup", "status", home=home, env=s3.env)
     assert human.returncode == 3
     assert "Traceback" not in human.stderr

@@ -133,8 +133,7 @@ def _verdict(
             return (
                 "unknown",
                 "unreachable",
-                "No location could be reached: the copies were not checked."
-                + _unchecked_hint(unreachable),
+                "No copy could be checked: " + _not_asked(unreachable),
             )
         states = ", ".join(sorted({c.state for c in copies})) or "no copies registered"
         if copies and all(c.state in ("denied", "unreachable", "unchecked") for c in copies):
@@ -212,12 +211,7 @@ def _verdict(
         return (
             "unknown",
             "partly-unreachable",
-            (
-                f"Recoverable from {where} with {ways}; "
-                + ", ".join(c.location for c in unreachable)
-                + " could not be reached."
-                + _unchecked_hint(unreachable)
-            ),
+            (f"Recoverable from {where} with {ways}; " + _not_asked(unreachable)),
         )
     if len(intact) == 1:
         return (
@@ -233,10 +227,18 @@ def _verdict(
     return "ok", "ok", f"Recoverable from {where} with {ways}."
 
 
-def _unchecked_hint(copies: list[CopyState]) -> str:
-    """What to install where a copy was not checked because this install cannot read it."""
-    hints = dict.fromkeys(c.detail for c in copies if c.state == "unchecked" and c.detail)
-    return "".join(f" {hint}" for hint in hints)
+def _not_asked(copies: list[CopyState]) -> str:
+    """Which copies were not checked and why: a location that could not be reached, or one
+    this install cannot read (with what to install), never the one said for the other."""
+    parts = []
+    unreached = [c.location for c in copies if c.state == "unreachable"]
+    if unreached:
+        parts.append(", ".join(unreached) + " could not be reached.")
+    unchecked = [c for c in copies if c.state == "unchecked"]
+    if unchecked:
+        parts.append(", ".join(c.location for c in unchecked) + ": not checked here.")
+        parts.extend(dict.fromkeys(c.detail for c in unchecked if c.detail))
+    return " ".join(parts)
 
 
 def _ways(header: Header | None) -> list[str]:
